@@ -30,27 +30,116 @@ def _dist(args: argparse.Namespace) -> Path:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from cskg.build import build
+    from cskg.errors import EXIT_INVALID, EXIT_OK, SourceSyntaxError
+
+    out = Path(args.out) if args.out else _dist(args)
+
+    def progress(n: int, total: int, name: str, seconds: float) -> None:
+        print(f"[{n}/{total}] {name} … {seconds:.2f} s", file=sys.stderr)
+
+    try:
+        result = build(
+            _root(args),
+            out,
+            engines="reference" if args.reference else "default",
+            allow_invalid=args.allow_invalid,
+            progress=None if args.quiet else progress,
+        )
+    except SourceSyntaxError as error:  # `file:line:column: message`, as editors expect
+        print(error, file=sys.stderr)
+        return EXIT_ERROR
+    counts = result.counts
+    if not result.conforms:
+        print(result.report.to_text(), end="")
+    state = "written to" if result.written else "NOT written; previous release kept in"
+    print(
+        f"cskg: {counts['asserted']} asserted + {counts['inferred']} inferred triples in "
+        f"{counts['graphs']} graphs; {'conforms' if result.conforms else 'does NOT conform'} "
+        f"({result.engines['reasoner']}, {result.engines['validator']}); {state} {result.out}"
+        + (f" in {result.timings['total']:.2f} s" if "total" in result.timings else ""),
+        file=sys.stderr,
+    )
+    return EXIT_OK if result.conforms else EXIT_INVALID
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from cskg.errors import EXIT_INVALID, EXIT_OK, SourceSyntaxError
+    from cskg.validate import validate_release
+
+    try:
+        report = validate_release(
+            _dist(args), [Path(f) for f in args.files], reference=args.reference
+        )
+    except SourceSyntaxError as error:
+        print(error, file=sys.stderr)
+        return EXIT_ERROR
+    formats = {"text": report.to_text, "turtle": report.to_turtle, "json": report.to_json}
+    print(formats[args.format](), end="")
+    return EXIT_OK if report.conforms else EXIT_INVALID
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from cskg.queries import resolve
+    from cskg.results import render
+    from cskg.store import open_store
+
+    if args.expression and args.query:
+        raise CskgError("give a query name or file, or -e SPARQL, not both")
+    if args.expression:
+        text = args.expression
+    elif args.query == "-":
+        text = sys.stdin.read()
+    elif args.query:
+        text = resolve(_root(args) / "queries", args.query)[1]
+    else:
+        raise CskgError(
+            "no query: give a library name (see `cskg queries`), a .rq file or -e SPARQL"
+        )
+    store = open_store(
+        _dist(args),
+        engine=args.engine,
+        endpoint=args.endpoint,
+        timeout=args.timeout,
+        allow_remote=args.allow_remote,
+    )
+    with store:
+        result = store.query(text, asserted=args.asserted)
+    sys.stdout.write(render(result, args.format))
+    return 0
 
 
 def cmd_queries(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from cskg.queries import find, load_library
+
+    folder = _root(args) / "queries"
+    if args.name:
+        query = find(folder, args.name)
+        sys.stdout.write(f"{query.name}: {query.title}\n\n{query.text}")
+        return 0
+    for query in load_library(folder):
+        print(f"{query.name} — {query.question or query.title}")
+    return 0
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from cskg.describe import describe, format_json, format_text
+    from cskg.store import EmbeddedStore
+
+    with EmbeddedStore(_dist(args) / "store") as store:
+        description = describe(store, args.term, args.lang)
+    render = format_json if args.format == "json" else format_text
+    sys.stdout.write(render(description))
+    return 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from cskg.stats import collect, format_text
+    from cskg.store import EmbeddedStore
+
+    with EmbeddedStore(_dist(args) / "store") as store:
+        sys.stdout.write(format_text(collect(store)))
+    return 0
 
 
 # -- parser ---------------------------------------------------------------------------------
@@ -86,12 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(handler=cmd_build)
 
-    p = sub.add_parser("validate", help="validate the release, or extra data files, against the shapes")
+    p = sub.add_parser(
+        "validate", help="validate the release, or extra data files, against the shapes"
+    )
     p.add_argument(
         "files", nargs="*", help="Turtle/TriG files to validate together with the release data"
     )
-    p.add_argument("--format", choices=["text", "turtle", "json"], default="text", help="report format")
-    p.add_argument("--reference", action="store_true", help="validate with pyshacl instead of pyrudof")
+    p.add_argument(
+        "--format", choices=["text", "turtle", "json"], default="text", help="report format"
+    )
+    p.add_argument(
+        "--reference", action="store_true", help="validate with pyshacl instead of pyrudof"
+    )
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("query", help="run a library query, a query file, or inline SPARQL")
@@ -125,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("describe", help="everything about one entity, with evidence")
     p.add_argument("term", help="IRI, prefixed name (agency:miit), or English/Chinese label")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="label language")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format")
     p.set_defaults(handler=cmd_describe)
 
     p = sub.add_parser("stats", help="triples by graph, instances by class, properties used")

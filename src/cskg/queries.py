@@ -1,0 +1,102 @@
+"""The query library: `queries/*.rq`, each with a small header.
+
+    # title: Which policy enabled which industry change
+    # question: Which policies and events enabled which industry changes, ...?
+    # keywords: policy, causality, modality, evidence
+    PREFIX cskg: <https://w3id.org/cskg/ontology#>
+    SELECT ...
+
+Expected results sit in `queries/expected/{name}.srj` (SELECT, ASK) or `{name}.ttl`
+(CONSTRUCT, DESCRIBE). Quality checks are named `*-violation.rq` and expect no rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cskg.errors import CskgError
+
+_HEADER = re.compile(r"#\s*(title|question|keywords)\s*:\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class LibraryQuery:
+    name: str
+    path: Path
+    text: str
+    title: str = ""
+    question: str = ""
+    keywords: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_check(self) -> bool:
+        """A quality check: a query that must return no rows."""
+        return self.name.endswith("-violation")
+
+    def expected_path(self) -> Path | None:
+        """The expected-results file, if the library has one."""
+        folder = self.path.parent / "expected"
+        for suffix in (".srj", ".ttl"):
+            candidate = folder / f"{self.name}{suffix}"
+            if candidate.exists():
+                return candidate
+        return None
+
+
+def parse_query_file(path: Path) -> LibraryQuery:
+    """Read one .rq file and its header (the leading `# key: value` comment lines)."""
+    text = path.read_text(encoding="utf-8")
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        found = _HEADER.match(line.strip())
+        if not found:
+            if line.lstrip().startswith("#"):
+                continue
+            break
+        header[found[1]] = found[2]
+    keywords = tuple(k.strip() for k in header.get("keywords", "").split(",") if k.strip())
+    return LibraryQuery(
+        name=path.stem,
+        path=path,
+        text=text,
+        title=header.get("title", ""),
+        question=header.get("question", ""),
+        keywords=keywords,
+    )
+
+
+def load_library(folder: Path) -> list[LibraryQuery]:
+    """Every query of the library, sorted by name."""
+    if not folder.is_dir():
+        raise CskgError(f"no query library at {folder}")
+    return [parse_query_file(p) for p in sorted(folder.glob("*.rq"))]
+
+
+def find(folder: Path, name: str) -> LibraryQuery:
+    """A library query by name (with or without .rq); unknown names suggest the nearest ones."""
+    name = name.removesuffix(".rq")
+    path = folder / f"{name}.rq"
+    if path.is_file():
+        return parse_query_file(path)
+    names = [q.name for q in load_library(folder)]
+    near = difflib.get_close_matches(name, names, n=5, cutoff=0.4)
+    # also offer names that contain the word typed, which difflib ranks poorly for short input
+    near += [n for n in names if name and name.lower() in n and n not in near]
+    hint = f"; did you mean: {', '.join(near[:5])}?" if near else "; `cskg queries` lists them"
+    raise CskgError(f"no query named {name!r} in {folder}{hint}")
+
+
+def resolve(folder: Path, reference: str) -> tuple[str, str]:
+    """(label, SPARQL text) for a library name or a .rq file path."""
+    candidate = Path(reference)
+    if candidate.is_file():
+        return str(candidate), candidate.read_text(encoding="utf-8")
+    if "/" in reference:
+        raise CskgError(f"no query file {reference}")
+    query = find(folder, reference)
+    return query.name, query.text

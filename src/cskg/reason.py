@@ -1,0 +1,191 @@
+"""OWL 2 RL materialisation: the triples the ontology entails beyond those asserted.
+
+Two engines compute the closure: `reasonable` (Rust, the default) and `owlrl` (pure Python, the
+reference). They differ in what else they put in the closure (owlrl adds the axiomatic triples
+about the RDF/RDFS/OWL/XSD vocabularies, reflexive `owl:sameAs`, `rdfs:subClassOf` and
+`owl:equivalentClass` for every class, typed literals as subjects; reasonable types every node
+`owl:Thing` and computes only part of the schema-level closure). The release keeps the same
+well-defined part of either closure, the *instance-level entailments*:
+
+A triple (s, p, o) of the closure is kept when
+
+1. it is not asserted;
+2. s is an IRI or a blank node that occurs in the input (never a literal, never a node the
+   engine made up);
+3. s is not a term of the RDF, RDFS, OWL or XSD vocabularies (axiomatic triples);
+4. p is not a schema predicate: `rdfs:subClassOf`, `rdfs:subPropertyOf`, `rdfs:domain`,
+   `rdfs:range`, and every `owl:` predicate but `owl:sameAs` and `owl:differentFrom`
+   (the schema closure is where the engines differ, and queries do not need it: they use
+   the inferred types and relations of individuals);
+5. if p is `rdf:type`, o is not a term of those vocabularies (`owl:Thing`, `rdfs:Resource`,
+   `owl:Class`, `owl:NamedIndividual`, ... say nothing about the data);
+6. it is not a tautology `x owl:sameAs x`.
+
+Inconsistencies (a member of `owl:Nothing`, a member of two disjoint classes, `owl:sameAs`
+between `owl:differentFrom` nodes, and whatever owlrl reports) raise `Inconsistent`, naming the
+offending IRIs; both engines' closures are checked by the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from cskg.errors import InvalidData
+
+if TYPE_CHECKING:
+    import rdflib
+
+ENGINES = ("reasonable", "owlrl")
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+BUILTIN_NAMESPACES = (RDF, RDFS, OWL, XSD)
+
+RDF_TYPE = RDF + "type"
+SCHEMA_PREDICATES = frozenset(
+    RDFS + name for name in ("subClassOf", "subPropertyOf", "domain", "range")
+)
+KEPT_OWL_PREDICATES = frozenset(OWL + name for name in ("sameAs", "differentFrom"))
+
+
+class Inconsistent(InvalidData):
+    """The ontology and data are inconsistent under OWL 2 RL."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("the data is inconsistent (OWL 2 RL):\n  " + "\n  ".join(problems))
+
+
+def keep(triple: tuple, input_nodes: set) -> bool:
+    """The filter of the module docstring, rules 2–6 (rule 1 is applied by the caller)."""
+    from rdflib import BNode, URIRef
+
+    s, p, o = triple
+    if not isinstance(s, URIRef | BNode) or s not in input_nodes:
+        return False
+    if str(s).startswith(BUILTIN_NAMESPACES) and isinstance(s, URIRef):
+        return False
+    p_str = str(p)
+    if p_str in SCHEMA_PREDICATES or (p_str.startswith(OWL) and p_str not in KEPT_OWL_PREDICATES):
+        return False
+    if p_str == RDF_TYPE and isinstance(o, URIRef) and str(o).startswith(BUILTIN_NAMESPACES):
+        return False
+    return not (s == o and p_str == OWL + "sameAs")
+
+
+def infer(graph: rdflib.Graph, engine: str = "reasonable") -> rdflib.Graph:
+    """The instance-level triples that `graph` entails under OWL 2 RL and does not assert.
+
+    `graph` is one merged graph (ontology and data). Raises `Inconsistent` when the closure
+    has a clash, `ValueError` for an unknown engine.
+    """
+    from rdflib import BNode, Graph, URIRef
+
+    if engine == "reasonable":
+        closure, errors = _reasonable(graph)
+    elif engine == "owlrl":
+        closure, errors = _owlrl(graph)
+    else:
+        raise ValueError(f"unknown reasoner {engine!r}; use one of {', '.join(ENGINES)}")
+
+    input_nodes = {n for t in graph for n in (t[0], t[2]) if isinstance(n, URIRef | BNode)}
+    inferred = Graph()
+    for prefix, namespace in graph.namespaces():
+        inferred.bind(prefix, namespace, override=True, replace=True)
+    for triple in closure:
+        plain = _plain(triple)
+        if plain not in graph and _typed(plain) not in graph and keep(plain, input_nodes):
+            inferred.add(plain)
+
+    problems = errors + check_consistency(graph, inferred)
+    if problems:
+        raise Inconsistent(sorted(set(problems)))
+    return inferred
+
+
+def _plain(triple: tuple) -> tuple:
+    """xsd:string literals as rdflib writes them (plain): reasonable types them explicitly."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD as X
+
+    o = triple[2]
+    if isinstance(o, Literal) and o.datatype == X.string:
+        return (triple[0], triple[1], Literal(str(o)))
+    return triple
+
+
+def _typed(triple: tuple) -> tuple:
+    """The same triple with a plain literal written as ^^xsd:string, as some data files do.
+
+    RDF 1.1 makes the two forms one term; rdflib does not, so "already asserted" checks both."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD as X
+
+    o = triple[2]
+    if isinstance(o, Literal) and o.datatype is None and o.language is None:
+        return (triple[0], triple[1], Literal(str(o), datatype=X.string))
+    return triple
+
+
+def _reasonable(graph: rdflib.Graph) -> tuple[list[tuple], list[str]]:
+    import reasonable
+
+    reasoner = reasonable.PyReasoner()
+    reasoner.from_graph(graph)
+    return reasoner.reason(), []
+
+
+def _owlrl(graph: rdflib.Graph) -> tuple[Iterable[tuple], list[str]]:
+    import owlrl
+    from owlrl.Namespaces import ERRNS
+    from rdflib import Graph
+
+    closure = Graph()
+    for triple in graph:
+        closure.add(triple)
+    owlrl.DeductiveClosure(
+        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
+    ).expand(closure)
+    errors = []
+    for message in list(closure.subjects(predicate=None, object=ERRNS.ErrorMessage)):
+        errors.extend(str(text) for text in closure.objects(message, ERRNS.error))
+        closure.remove((message, None, None))
+    return closure, errors
+
+
+def check_consistency(asserted: rdflib.Graph, inferred: rdflib.Graph) -> list[str]:
+    """Clashes in asserted ∪ inferred: owl:Nothing, disjoint classes, sameAs vs differentFrom."""
+    from rdflib import OWL as O
+    from rdflib import RDF as R
+    from rdflib.collection import Collection
+
+    def types(node: object) -> set:
+        return set(asserted.objects(node, R.type)) | set(inferred.objects(node, R.type))
+
+    def triples(pattern: tuple) -> Iterable[tuple]:
+        yield from asserted.triples(pattern)
+        yield from inferred.triples(pattern)
+
+    problems: list[str] = []
+    for node, _, _ in triples((None, R.type, O.Nothing)):
+        problems.append(f"{node} is a member of owl:Nothing")
+
+    pairs: list[tuple] = list(asserted.subject_objects(O.disjointWith))
+    for group in asserted.subjects(R.type, O.AllDisjointClasses):
+        for members in asserted.objects(group, O.members):
+            classes = list(Collection(asserted, members))
+            pairs.extend((a, b) for i, a in enumerate(classes) for b in classes[i + 1 :])
+    for a, b in pairs:
+        members_a = {s for s, _, _ in triples((None, R.type, a))}
+        for node in sorted(members_a):
+            if b in types(node):
+                problems.append(f"{node} is a member of the disjoint classes {a} and {b}")
+
+    for a, b in asserted.subject_objects(O.differentFrom):
+        same = {o for _, _, o in triples((a, O.sameAs, None))}
+        if b in same or a == b:
+            problems.append(f"{a} and {b} are declared different but inferred the same")
+    return problems

@@ -1,0 +1,317 @@
+"""Read the project's sources safely: the ontology, the shapes and the facts under `data/`.
+
+Parsing is done by pyoxigraph, which is fast and reports exact positions; rdflib terms are made
+only where a caller needs them. Parsing is *safe*: only Turtle, TriG, N-Triples and N-Quads are
+accepted, so nothing can make the parser reach out (there are no remote JSON-LD contexts, no XML
+entities); `owl:imports` is data, never followed; relative IRIs are an error rather than being
+resolved against a `file:` base.
+
+Where the quads go:
+
+* `ontology/cskg.ttl` → the graph `https://w3id.org/cskg/graph/ontology`;
+* `data/**/*.trig` → the named graphs as written; triples a TriG file leaves in its default
+  graph, and every triple of a `data/**/*.ttl` file, go in the graph
+  `https://w3id.org/cskg/graph/data/{path relative to data/, without extension}`, so that no
+  statement of the release floats in an anonymous default graph;
+* `ontology/shapes/*.ttl` → one shapes graph, kept apart from the data.
+
+Blank-node labels are renamed file by file, so `_:b0` in two files are two nodes, and the same
+sources give the same labels (the release is reproducible byte for byte).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from cskg.errors import CskgError, SourceSyntaxError
+
+if TYPE_CHECKING:
+    import rdflib
+
+BASE = "https://w3id.org/cskg/"
+ONTOLOGY_GRAPH = BASE + "graph/ontology"
+INFERRED_GRAPH = BASE + "graph/inferred"
+CURATION_GRAPH = BASE + "graph/curation"
+DOCUMENT_GRAPH = BASE + "graph/document"
+DATA_GRAPH_BASE = BASE + "graph/data/"
+ONTOLOGY_IRI = BASE + "ontology"
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+#: The serialisations accepted, by file extension. Deliberately no JSON-LD and no RDF/XML.
+FORMATS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+}
+
+#: Prefixes used when the release is written (Turtle, TriG, JSON-LD context).
+PREFIXES: dict[str, str] = {
+    "cskg": BASE + "ontology#",
+    "agency": BASE + "id/agency/",
+    "ent": BASE + "id/enterprise/",
+    "person": BASE + "id/person/",
+    "post": BASE + "id/post/",
+    "policy": BASE + "id/policy/",
+    "event": BASE + "id/event/",
+    "tech": BASE + "id/technology/",
+    "product": BASE + "id/product/",
+    "std": BASE + "id/standard/",
+    "change": BASE + "id/change/",
+    "threat": BASE + "id/threat/",
+    "problem": BASE + "id/problem/",
+    "trend": BASE + "id/trend/",
+    "rec": BASE + "id/recommendation/",
+    "sector": BASE + "id/sector/",
+    "concept": BASE + "id/concept/",
+    "claim": BASE + "id/claim/",
+    "dataset": BASE + "id/dataset/",
+    "obs": BASE + "id/observation/",
+    "doc": BASE + "id/document/",
+    "sec": BASE + "id/section/",
+    "ref": BASE + "id/reference/",
+    "ev": BASE + "graph/evidence/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "org": "http://www.w3.org/ns/org#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "qb": "http://purl.org/linked-data/cube#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "bibo": "http://purl.org/ontology/bibo/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "void": "http://rdfs.org/ns/void#",
+}
+
+
+@dataclass
+class Sources:
+    """The parsed sources, as pyoxigraph quads, plus the files they came from."""
+
+    quads: list[ox.Quad] = field(default_factory=list)  # ontology + data, each in its graph
+    shapes: list[ox.Triple] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    shape_files: list[Path] = field(default_factory=list)
+
+    def graph_names(self) -> list[str]:
+        """The named graphs, ontology first, then in order of appearance."""
+        seen: dict[str, None] = {}
+        for quad in self.quads:
+            if isinstance(quad.graph_name, ox.NamedNode):
+                seen.setdefault(quad.graph_name.value, None)
+        return list(seen)
+
+
+def display_path(path: Path) -> str:
+    """The path as an editor wants it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _syntax_error(path: Path, error: SyntaxError) -> SourceSyntaxError:
+    # pyoxigraph's SyntaxError carries 1-based (line, column in characters) of where the error
+    # starts; its message repeats them ("Parser error at line 3 between columns 16 and 20: ..."),
+    # so keep only the part after the position.
+    message = str(error.msg)
+    if message.startswith("Parser error") and ": " in message:
+        message = message.split(": ", 1)[1]
+    return SourceSyntaxError(display_path(path), error.lineno, error.offset, message)
+
+
+def parse_file(
+    path: Path, graph: str | None = None, blank_prefix: str | None = None
+) -> list[ox.Quad]:
+    """Parse one Turtle/TriG/N-Triples/N-Quads file into quads.
+
+    Triples in the default graph go into `graph` when it is given (else they stay in the
+    default graph). Blank nodes are labelled `{blank_prefix}b{n}` (default prefix: from a hash
+    of the path). Raises `SourceSyntaxError` with the exact 1-based line and column.
+    """
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise CskgError(
+            f"{display_path(path)}: unsupported file type {path.suffix or '(none)'!r}; "
+            f"use one of {', '.join(FORMATS)}"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CskgError(f"{display_path(path)}: cannot read: {error.strerror}") from error
+    target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+    prefix = blank_prefix or "f" + hashlib.sha1(str(path).encode()).hexdigest()[:8]
+    labels: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def relabel(term: ox.BlankNode) -> ox.BlankNode:
+        # blank nodes numbered in order of appearance, per file: distinct across files and
+        # the same from one build to the next (pyoxigraph's own renaming is random)
+        node = labels.get(term)
+        if node is None:
+            node = labels[term] = ox.BlankNode(f"{prefix}b{len(labels)}")
+        return node
+
+    try:
+        quads = []
+        for q in ox.parse(data, format=fmt):
+            s, o, g = q.subject, q.object, q.graph_name
+            if isinstance(s, ox.BlankNode):
+                s = relabel(s)
+            if isinstance(o, ox.BlankNode):
+                o = relabel(o)
+            if isinstance(g, ox.DefaultGraph):
+                g = target
+            quads.append(ox.Quad(s, q.predicate, o, g))
+        return quads
+    except SyntaxError as error:
+        raise _syntax_error(path, error) from None
+    except ValueError as error:  # e.g. a quad in a Turtle file parsed as N-Quads
+        raise SourceSyntaxError(display_path(path), None, None, str(error)) from None
+
+
+def data_graph_for(path: Path, data_dir: Path) -> str:
+    """The graph of the triples a data file leaves in its default graph."""
+    relative = path.relative_to(data_dir).with_suffix("")
+    return DATA_GRAPH_BASE + relative.as_posix()
+
+
+def source_files(root: Path) -> tuple[Path, list[Path], list[Path]]:
+    """(ontology file, data files, shape files) of a project, in a stable order."""
+    ontology = root / "ontology" / "cskg.ttl"
+    if not ontology.is_file():
+        raise CskgError(f"{display_path(ontology)}: no ontology (is {root} the project folder?)")
+    data_dir = root / "data"
+    data = sorted(
+        (p for p in data_dir.rglob("*") if p.suffix in (".trig", ".ttl") and p.is_file()),
+        key=lambda p: p.relative_to(data_dir).as_posix(),
+    )
+    shapes = sorted((root / "ontology" / "shapes").glob("*.ttl"))
+    return ontology, data, shapes
+
+
+def load_sources(root: Path) -> Sources:
+    """Parse every source of the project at `root` (see the module docstring)."""
+    root = Path(root)
+    ontology, data, shape_files = source_files(root)
+    out = Sources(files=[ontology, *data], shape_files=shape_files)
+    out.quads.extend(parse_file(ontology, ONTOLOGY_GRAPH, "o"))
+    for i, path in enumerate(data):
+        out.quads.extend(parse_file(path, data_graph_for(path, root / "data"), f"d{i}x"))
+    for i, path in enumerate(shape_files):
+        out.shapes.extend(q.triple for q in parse_file(path, None, f"s{i}x"))
+    return out
+
+
+def load_extra(paths: Iterable[Path]) -> list[ox.Quad]:
+    """Parse files an analyst adds on top of the release (`cskg validate FILES`).
+
+    Their default-graph triples go in `graph/data/{file stem}`.
+    """
+    quads: list[ox.Quad] = []
+    for i, path in enumerate(map(Path, paths)):
+        if not path.is_file():
+            raise CskgError(f"{display_path(path)}: no such file")
+        quads.extend(parse_file(path, DATA_GRAPH_BASE + path.stem, f"x{i}x"))
+    return quads
+
+
+def load_dump(path: Path) -> list[ox.Quad]:
+    """Read a release dump (`cskg.nq` or `cskg.trig`)."""
+    return parse_file(Path(path), None, "r")
+
+
+# -- pyoxigraph <-> rdflib -----------------------------------------------------------------------
+
+
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+    """One pyoxigraph term as an rdflib term (xsd:string literals become plain literals)."""
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value, datatype=None if datatype == XSD_STRING else datatype)
+
+
+def to_oxigraph(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """One rdflib term as a pyoxigraph term."""
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def triples_to_graph(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
+    """An rdflib Graph of the triples (graph names, if any, are dropped: a merge)."""
+    from rdflib import Graph
+
+    graph = Graph()
+    cache: dict[object, rdflib.term.Node] = {}
+
+    def conv(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+        node = cache.get(term)
+        if node is None:
+            node = cache[term] = to_rdflib(term)
+        return node
+
+    add = graph.add
+    for t in triples:
+        add((conv(t.subject), conv(t.predicate), conv(t.object)))
+    return graph
+
+
+def quads_to_dataset(quads: Iterable[ox.Quad]) -> rdflib.Dataset:
+    """An rdflib Dataset with the quads, each in its named graph."""
+    from rdflib import Dataset, URIRef
+
+    dataset = Dataset()
+    for prefix, namespace in PREFIXES.items():
+        dataset.bind(prefix, namespace)
+    for q in quads:
+        graph = URIRef(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
+        dataset.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), graph))
+    return dataset
+
+
+def graph_to_triples(graph: Iterable[tuple]) -> Iterator[ox.Triple]:
+    """rdflib triples as pyoxigraph triples."""
+    for s, p, o in graph:
+        yield ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))
+
+
+def load_dataset(root: Path) -> rdflib.Dataset:
+    """The project's ontology and data as an rdflib Dataset (shapes not included)."""
+    return quads_to_dataset(load_sources(root).quads)
+
+
+def shapes_graph(triples: Sequence[ox.Triple]) -> rdflib.Graph:
+    """The shapes as an rdflib Graph, with the project's prefixes bound."""
+    graph = triples_to_graph(triples)
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace)
+    return graph

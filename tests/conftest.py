@@ -1,0 +1,135 @@
+"""Shared fixtures: the real release (built once per session) and a small fixture project."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+#: the project whose real sources the end-to-end tests use; CSKG_TEST_ROOT points them at a copy
+#: (e.g. one being fixed) instead of the repository
+REAL_ROOT = Path(os.environ.get("CSKG_TEST_ROOT") or REPO).resolve()
+
+MINI_ONTOLOGY = """\
+@prefix cskg: <https://w3id.org/cskg/ontology#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+<https://w3id.org/cskg/ontology> a owl:Ontology ;
+    rdfs:label "cskg test ontology"@en ;
+    owl:versionInfo "hand-written, replaced by the build" .
+
+cskg:Policy a owl:Class .
+cskg:Plan a owl:Class ; rdfs:subClassOf cskg:Policy .
+cskg:Agency a owl:Class .
+cskg:IndustryChange a owl:Class .
+[] a owl:AllDisjointClasses ; owl:members ( cskg:Policy cskg:Agency cskg:IndustryChange ) .
+
+cskg:contributedTo a owl:ObjectProperty .
+cskg:enabled a owl:ObjectProperty ; rdfs:subPropertyOf cskg:contributedTo ;
+    owl:inverseOf cskg:enabledBy .
+cskg:enabledBy a owl:ObjectProperty .
+cskg:partOf a owl:ObjectProperty , owl:TransitiveProperty ; owl:inverseOf cskg:hasPart .
+cskg:hasPart a owl:ObjectProperty .
+cskg:issuedBy a owl:ObjectProperty ; rdfs:domain cskg:Policy ; rdfs:range cskg:Agency .
+"""
+
+MINI_SHAPES = """\
+@prefix cskg: <https://w3id.org/cskg/ontology#> .
+@prefix cskgsh: <https://w3id.org/cskg/shapes#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+
+cskgsh:PolicyShape a sh:NodeShape ;
+    sh:targetClass cskg:Policy ;
+    sh:property [
+        sh:path rdfs:label ; sh:minCount 1 ; sh:languageIn ( "en" "zh" ) ;
+        sh:message "A policy needs a label in English or Chinese."@en
+    ] ;
+    sh:property [ sh:path cskg:issuedBy ; sh:class cskg:Agency ] .
+
+cskgsh:AgencyShape a sh:NodeShape ;
+    sh:targetClass cskg:Agency ;
+    sh:property [ sh:path rdfs:label ; sh:minCount 1 ] .
+
+# Conforms only with the inferred inverse of cskg:enabled.
+cskgsh:ChangeShape a sh:NodeShape ;
+    sh:targetClass cskg:IndustryChange ;
+    sh:property [
+        sh:path cskg:enabledBy ; sh:minCount 1 ;
+        sh:message "An industry change needs what enabled it."@en
+    ] .
+"""
+
+MINI_FACTS = """\
+@prefix cskg: <https://w3id.org/cskg/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix agency: <https://w3id.org/cskg/id/agency/> .
+@prefix policy: <https://w3id.org/cskg/id/policy/> .
+@prefix change: <https://w3id.org/cskg/id/change/> .
+@prefix ev: <https://w3id.org/cskg/graph/evidence/> .
+
+ev:plan-issued {
+    ev:plan-issued a cskg:Evidence ; cskg:quote "The plan was issued."@en .
+    policy:plan a cskg:Plan ; rdfs:label "The plan"@en ;
+        cskg:issuedBy agency:miit ; cskg:enabled change:growth .
+    agency:miit a cskg:Agency ; rdfs:label "MIIT"@en .
+    change:growth a cskg:IndustryChange ; rdfs:label "Growth"@en .
+}
+
+ev:strategy-steps {
+    ev:strategy-steps a cskg:Evidence ; cskg:quote "The strategy has steps."@en .
+    policy:strategy a cskg:Policy ; rdfs:label "The strategy"@en ; cskg:partOf policy:plan .
+    policy:step a cskg:Plan ; rdfs:label "A step"@en ; cskg:partOf policy:strategy .
+}
+
+<https://w3id.org/cskg/graph/curation> {
+    agency:miit rdfs:label "工业和信息化部"@zh .
+}
+"""
+
+MINI_TURTLE = """\
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://w3id.org/cskg/id/agency/miit> rdfs:comment "A ministry."@en .
+"""
+
+
+def write_mini_project(root: Path) -> Path:
+    """A tiny but complete project: ontology, shapes, TriG facts and one plain Turtle file."""
+    files = {
+        "ontology/cskg.ttl": MINI_ONTOLOGY,
+        "ontology/shapes/core.ttl": MINI_SHAPES,
+        "data/facts.trig": MINI_FACTS,
+        "data/notes/extra.ttl": MINI_TURTLE,
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def mini_root(tmp_path: Path) -> Path:
+    """A fresh copy of the fixture project (see `write_mini_project`)."""
+    return write_mini_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real release, built once from the repository's sources with the default engines.
+
+    (From `CSKG_TEST_ROOT` instead when that is set.)
+
+    Built with `allow_invalid`, so that query tests have a release even while some fact still
+    violates a shape (tests/test_validate.py reports that); an unparsable or inconsistent
+    source makes the fixture fail.
+    """
+    from cskg.build import build
+
+    out = tmp_path_factory.mktemp("release") / "dist"
+    build(REAL_ROOT, out, engines="default", allow_invalid=True)
+    return out

@@ -1,0 +1,125 @@
+"""Every library query gives the same answer on pyoxigraph, on rdflib and on Virtuoso.
+
+"The same" is `cskg.results.canonical`: rows as a multiset of normalised terms (numbers by value
+with their datatype, language tags in lower case, blank nodes not compared by label). The
+Virtuoso run goes through `cskg query --endpoint`, as a user would.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import REAL_ROOT
+
+from cskg.cli import main
+from cskg.queries import load_library
+from cskg.results import canonical
+from cskg.store import EmbeddedStore, RdflibStore, Result, ox_term, parse_sparql_json, query_form
+from cskg.virtuoso import TempVirtuoso, available
+
+LIBRARY = sorted((REAL_ROOT / "queries").glob("*.rq"))
+NAMES = [path.stem for path in LIBRARY]
+
+
+def test_every_library_query_is_a_case():
+    assert NAMES, "the query library is empty"
+    assert [query.name for query in load_library(REAL_ROOT / "queries")] == NAMES
+    assert len(NAMES) == len(
+        {p.name for p in (REAL_ROOT / "queries").iterdir() if p.suffix == ".rq"}
+    )
+
+
+@pytest.fixture(scope="module")
+def embedded(release: Path) -> Iterator[EmbeddedStore]:
+    with EmbeddedStore(release / "store") as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def reference(release: Path) -> RdflibStore:
+    return RdflibStore(release / "cskg.nq")
+
+
+@pytest.fixture(scope="module")
+def virtuoso(release: Path) -> Iterator[TempVirtuoso]:
+    if not available():
+        pytest.skip("virtuoso-t / isql-vt not on PATH (Debian: virtuoso-opensource-7-bin)")
+    with TempVirtuoso() as server:
+        server.load_nquads(release / "cskg.nq")
+        yield server
+
+
+def _text(name: str) -> str:
+    return (REAL_ROOT / "queries" / f"{name}.rq").read_text(encoding="utf-8")
+
+
+def _differences(left: Result, right: Result) -> str:
+    a, b = canonical(left), canonical(right)
+    if a[0] != "select" or b[0] != "select":
+        return f"{a!r}\n!=\n{b!r}"
+    only_left, only_right = a[2] - b[2], b[2] - a[2]
+    return (
+        f"variables {a[1]} / {b[1]}\n"
+        f"only in the first ({sum(only_left.values())}): {list(only_left.items())[:5]}\n"
+        f"only in the second ({sum(only_right.values())}): {list(only_right.items())[:5]}"
+    )
+
+
+@pytest.mark.slow  # rdflib takes up to ~20 s on the heaviest quality check
+@pytest.mark.parametrize("asserted", [False, True], ids=["union", "asserted"])
+@pytest.mark.parametrize("name", NAMES)
+def test_rdflib_agrees(embedded, reference, name, asserted):
+    text = _text(name)
+    ours = embedded.query(text, asserted=asserted)
+    theirs = reference.query(text, asserted=asserted)
+    assert canonical(ours) == canonical(theirs), _differences(ours, theirs)
+
+
+def _through_endpoint(
+    capsys: pytest.CaptureFixture[str], name: str, url: str, *extra: str
+) -> Result:
+    path = REAL_ROOT / "queries" / f"{name}.rq"
+    graph = query_form(_text(name)) in ("CONSTRUCT", "DESCRIBE")
+    fmt = "ntriples" if graph else "sparql-json"
+    code = main(["query", str(path), "--endpoint", url, "--format", fmt, "--timeout", "60", *extra])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    if not graph:
+        return parse_sparql_json(out)
+    triples = [
+        (ox_term(t.subject), ox_term(t.predicate), ox_term(t.object))
+        for t in ox.parse(out.encode(), format=ox.RdfFormat.N_TRIPLES)
+    ]
+    return Result("graph", triples=triples)
+
+
+@pytest.mark.virtuoso
+@pytest.mark.parametrize("asserted", [False, True], ids=["union", "asserted"])
+@pytest.mark.parametrize("name", NAMES)
+def test_virtuoso_agrees(capsys, embedded, virtuoso, name, asserted):
+    extra = ("--asserted",) if asserted else ()
+    theirs = _through_endpoint(capsys, name, virtuoso.endpoint, *extra)
+    ours = embedded.query(_text(name), asserted=asserted)
+    assert canonical(ours) == canonical(theirs), _differences(ours, theirs)
+
+
+def test_library_queries_are_fast(embedded):
+    """Each library query answers in under 20 ms (median of 7) once the store is open."""
+    slow = {}
+    for name in NAMES:
+        text = _text(name)
+        embedded.query(text)  # warm the caches
+        times = []
+        for _ in range(7):
+            began = time.perf_counter()
+            embedded.query(text)
+            times.append(time.perf_counter() - began)
+        median = statistics.median(times)
+        if median >= 0.020:
+            slow[name] = round(median * 1000, 1)
+    assert not slow, f"median milliseconds over 20: {slow}"
