@@ -256,18 +256,22 @@ def _violation(store: ox.Store, name: str) -> SelectResult:
     return select(store, f"{name}-violation")
 
 
-def test_triple_in_default_graph_is_reported(copy_of: Callable[[], ox.Store]) -> None:
+def test_statement_outside_any_graph_block_is_reported(copy_of: Callable[[], ox.Store]) -> None:
+    """A data file's triples outside every graph block land in graph/data/{path} (the build)."""
     store = copy_of()
-    stray = ox.Quad(
-        iri("policy:made-in-china-2025"),
-        iri("rdfs:comment"),
-        ox.Literal("stray", language="en"),
-        ox.DefaultGraph(),
+    filed = ox.NamedNode("https://w3id.org/cskg/graph/data/trends")
+    store.add(
+        ox.Quad(
+            iri("policy:made-in-china-2025"),
+            iri("rdfs:comment"),
+            ox.Literal("stray", language="en"),
+            filed,
+        )
     )
-    store.add(stray)
     rows = _violation(store, "statement-outside-evidence-graph").rows
     assert rows == (
         (
+            ("graph", ("uri", filed.value)),
             ("o", ("literal", "stray", "@en")),
             ("p", ("uri", PREFIXES["rdfs"] + "comment")),
             ("s", ("uri", PREFIXES["policy"] + "made-in-china-2025")),

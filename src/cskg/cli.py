@@ -142,6 +142,22 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from cskg.bench import run_bench
+
+    report = run_bench(
+        _root(args),
+        runs=args.runs,
+        use_virtuoso=not args.no_virtuoso,
+        progress=lambda message: print(f"bench: {message}", file=sys.stderr),
+    )
+    text = report.to_markdown()
+    sys.stdout.write(text)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------
 
 
@@ -225,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="triples by graph, instances by class, properties used")
     p.set_defaults(handler=cmd_stats)
+
+    p = sub.add_parser("bench", help="measure build and library queries, engines side by side")
+    p.add_argument("--runs", type=int, default=5, help="runs per measurement (median reported)")
+    p.add_argument("--no-virtuoso", action="store_true", help="leave Virtuoso out even if installed")
+    p.add_argument("--out", help="also write the Markdown report to this file")
+    p.set_defaults(handler=cmd_bench)
     return parser
 
 
