@@ -35,7 +35,10 @@ class BenchReport:
     runs: int
 
     def to_markdown(self) -> str:
-        lines = [f"Medians of {self.runs} runs on this machine; ratios are relative to oxigraph.", ""]
+        lines = [
+            f"Medians of {self.runs} runs on this machine; ratios are relative to oxigraph.",
+            "",
+        ]
         lines += ["| `cskg build` (whole process) | wall |", "|---|---:|"]
         lines += [f"| {engines} | {_ms(seconds)} |" for engines, seconds in self.build.items()]
         if len(self.build) == 2:
@@ -109,7 +112,10 @@ def run_bench(
     with tempfile.TemporaryDirectory(prefix="cskg-bench-") as scratch:
         dist = Path(scratch) / "dist"
         build: dict[str, float] = {}
-        for label, extra in (("default (reasonable, pyrudof)", []), ("reference (owlrl, pyshacl)", ["--reference"])):
+        for label, extra in (
+            ("default (reasonable, pyrudof)", []),
+            ("reference (owlrl, pyshacl)", ["--reference"]),
+        ):
             progress(f"build: {label}")
             command = [*cskg, "build", "-q", "--out", str(dist), *extra]
             build[label] = _median_wall(command, max(1, runs // 2 if extra else runs), root)
@@ -120,7 +126,10 @@ def run_bench(
             command = [*cskg, "--dist", str(dist), "query", entry.name, "--format", "csv"]
             query_process[entry.name] = _median_wall(command, runs, root)
 
-        stores = {"oxigraph": EmbeddedStore(dist / "store"), "rdflib": RdflibStore(dist / "cskg.nq")}
+        stores = {
+            "oxigraph": EmbeddedStore(dist / "store"),
+            "rdflib": RdflibStore(dist / "cskg.nq"),
+        }
         server = None
         if use_virtuoso and virtuoso.available():
             progress("virtuoso: start and load")

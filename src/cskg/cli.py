@@ -244,7 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure build and library queries, engines side by side")
     p.add_argument("--runs", type=int, default=5, help="runs per measurement (median reported)")
-    p.add_argument("--no-virtuoso", action="store_true", help="leave Virtuoso out even if installed")
+    p.add_argument(
+        "--no-virtuoso", action="store_true", help="leave Virtuoso out even if installed"
+    )
     p.add_argument("--out", help="also write the Markdown report to this file")
     p.set_defaults(handler=cmd_bench)
     return parser
@@ -260,6 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cskg: interrupted", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ A triple (s, p, o) of the closure is kept when
    (the schema closure is where the engines differ, and queries do not need it: they use
    the inferred types and relations of individuals);
 5. if p is `rdf:type`, o is not a term of those vocabularies (`owl:Thing`, `rdfs:Resource`,
-   `owl:Class`, `owl:NamedIndividual`, ... say nothing about the data);
+   `owl:Class`, `owl:NamedIndividual`, ... say nothing about the data), nor an anonymous
+   class (a union in a domain or range);
 6. it is not a tautology `x owl:sameAs x`.
 
 Inconsistencies (a member of `owl:Nothing`, a member of two disjoint classes, `owl:sameAs`
@@ -72,6 +73,10 @@ def keep(triple: tuple, input_nodes: set) -> bool:
     if p_str in SCHEMA_PREDICATES or (p_str.startswith(OWL) and p_str not in KEPT_OWL_PREDICATES):
         return False
     if p_str == RDF_TYPE and isinstance(o, URIRef) and str(o).startswith(BUILTIN_NAMESPACES):
+        return False
+    # membership of an anonymous class (a union in a domain or range) says nothing an analyst
+    # can use, and the blank node's label differs from build to build
+    if p_str == RDF_TYPE and isinstance(o, BNode):
         return False
     return not (s == o and p_str == OWL + "sameAs")
 
