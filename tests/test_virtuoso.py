@@ -115,15 +115,18 @@ def test_bad_query_is_reported(capsys, virtuoso):
 
 def test_system_graphs_hidden_and_stop_removes_everything():
     server = TempVirtuoso().start()
-    # the empty server has its system graphs (seen by dba through isql) ...
-    assert set(SYSTEM_GRAPHS) <= server.graphs()
-    # ... which /sparql does not show, so its default graph is empty
-    url = server.endpoint + "?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
-    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        assert json.load(response)["boolean"] is False
     process = server.process
-    server.stop()
+    try:
+        # the empty server has its system graphs (seen by dba through isql) ...
+        assert set(SYSTEM_GRAPHS) <= server.graphs()
+        # ... which /sparql does not show, so its default graph is empty
+        url = server.endpoint + "?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
+        headers = {"Accept": "application/sparql-results+json"}
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert json.load(response)["boolean"] is False
+    finally:
+        server.stop()
     assert process is not None and process.returncode is not None
     assert not server.folder.exists()
     with pytest.raises(OSError):

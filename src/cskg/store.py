@@ -522,7 +522,11 @@ class RemoteStore(QueryStore):
     def asserted_graphs(self) -> list[str]:
         """Every graph of the endpoint except the inferred one (for `default-graph-uri`)."""
         if self._asserted_graphs is None:
-            listing = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", None)
+            # GROUP BY, not DISTINCT: Virtuoso 7 takes ~13 s for SELECT DISTINCT ?g over 5 k
+            # quads (and lists graphs its permissions hide) but answers this form at once.
+            listing = self._select(
+                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", None
+            )
             self._asserted_graphs = sorted(
                 row[0].value
                 for row in listing.rows

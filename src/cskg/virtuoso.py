@@ -140,19 +140,23 @@ class TempVirtuoso:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = began + self.startup_timeout
-        while True:
-            if self.process.poll() is not None:
-                raise CskgError(f"virtuoso-t exited at start-up:\n{self._log_tail()}")
-            if self._answers():
-                break
-            if time.perf_counter() > deadline:
-                self.stop()
-                raise CskgError(f"virtuoso-t did not answer within {self.startup_timeout:.0f} s")
-            time.sleep(0.1)
-        self._hide_system_graphs()
+        try:
+            self._wait(began + self.startup_timeout)
+            self._hide_system_graphs()
+        except BaseException:
+            self.stop()  # never leave a server behind
+            raise
         self.startup_seconds = time.perf_counter() - began
         return self
+
+    def _wait(self, deadline: float) -> None:
+        assert self.process is not None
+        while not self._answers():
+            if self.process.poll() is not None:
+                raise CskgError(f"virtuoso-t exited at start-up:\n{self._log_tail()}")
+            if time.perf_counter() > deadline:
+                raise CskgError(f"virtuoso-t did not answer within {self.startup_timeout:.0f} s")
+            time.sleep(0.1)
 
     def _hide_system_graphs(self) -> None:
         """Make Virtuoso's own graphs invisible to /sparql, which queries as the user `nobody`.
