@@ -145,3 +145,26 @@ def test_subprocess(dist):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"agency:miit  <{MIIT}>\n")
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("Loongsun", "https://w3id.org/cskg/id/enterprise/loongson-technology"),  # as printed
+        ("loongson technology", "https://w3id.org/cskg/id/enterprise/loongson-technology"),
+        ("龙芯", "https://w3id.org/cskg/id/enterprise/loongson-technology"),
+        ("工业和信息化部", "https://w3id.org/cskg/id/agency/miit"),
+    ],
+)
+def test_real_release_finds_entities_by_part_of_a_label(release, term, expected):
+    """The paper's misspelling, a label's first words, and part of a Chinese name all resolve."""
+    with EmbeddedStore(release / "store") as real:
+        assert resolve(real, term) == expected
+
+
+def test_real_release_partial_label_shared_by_several_is_ambiguous(release):
+    with EmbeddedStore(release / "store") as real, pytest.raises(AmbiguousTerm) as raised:
+        resolve(real, "Software Co")  # China Standard Software Co., Beijing VRV Software Co.
+    named = {iri for iri, _ in raised.value.candidates}
+    assert "https://w3id.org/cskg/id/enterprise/china-standard-software" in named
+    assert "https://w3id.org/cskg/id/enterprise/beijing-vrv-software" in named

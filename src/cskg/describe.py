@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +127,17 @@ def resolve(store: QueryStore, term: str) -> str:
         raise AmbiguousTerm(
             f"{term!r} names {len(matches)} entities; give one of their IRIs",
             [(m, _first_label(labels, m)) for m in matches],
+        )
+    # No exact label: a label that contains the term (from a word start for Latin script, so
+    # "Loongsun" finds "Loongsun Technology Co., Ltd." but "sun" does not) names it if unique.
+    pattern = re.compile(("" if not term.isascii() else r"(?<!\w)") + re.escape(wanted))
+    partial = sorted({iri for iri, label, _ in labels if pattern.search(label.casefold())})
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        raise AmbiguousTerm(
+            f"{term!r} is part of the labels of {len(partial)} entities; give one of their IRIs",
+            [(m, _first_label(labels, m)) for m in partial],
         )
     by_label: dict[str, set[str]] = {}
     for iri_, label, _ in labels:

@@ -1,0 +1,97 @@
+"""The Python API: the command line's verbs as functions, for notebooks and scripts.
+
+Each function takes the same choices as its command and returns data rather than text; errors
+are the same `cskg.errors` exceptions the command turns into exit codes. Nothing heavy is
+imported until a function needs it.
+
+>>> from cskg import api
+>>> built = api.build(ROOT, out=DIST)
+>>> built.conforms, built.written
+(True, True)
+>>> release = built.out
+>>> api.query("ASK { ?s a <https://w3id.org/cskg/ontology#Law> }", dist=release).boolean
+True
+>>> result = api.query("services-gap", dist=release, root=ROOT)
+>>> [(year.value, gap.value) for year, _, _, _, gap in result.rows][:2]
+[('2014', '11.7'), ('2015', '12')]
+>>> api.describe("Loongsun", dist=release).iri
+'https://w3id.org/cskg/id/enterprise/loongson-technology'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cskg.build import BuildResult
+    from cskg.describe import Description
+    from cskg.stats import Stats
+    from cskg.store import Result
+    from cskg.validate import ValidationReport
+
+
+def build(
+    root: str | Path = ".",
+    out: str | Path | None = None,
+    *,
+    reference: bool = False,
+    allow_invalid: bool = False,
+) -> BuildResult:
+    """`cskg build`: reason, validate and write the release (`root/dist` unless `out`)."""
+    from cskg.build import build as run_build
+
+    return run_build(
+        Path(root),
+        Path(out) if out is not None else None,
+        engines="reference" if reference else "default",
+        allow_invalid=allow_invalid,
+    )
+
+
+def validate(
+    files: list[str | Path] | None = None, *, dist: str | Path = "dist", reference: bool = False
+) -> ValidationReport:
+    """`cskg validate`: the release, plus extra data files, against the release's shapes."""
+    from cskg.validate import validate_release
+
+    return validate_release(Path(dist), [Path(f) for f in files or []], reference=reference)
+
+
+def query(
+    query: str,
+    *,
+    dist: str | Path = "dist",
+    root: str | Path = ".",
+    endpoint: str | None = None,
+    asserted: bool = False,
+    engine: str = "oxigraph",
+    timeout: float = 30.0,
+) -> Result:
+    """`cskg query`: a library query's name, a `.rq` file, or SPARQL text."""
+    from cskg.queries import resolve
+    from cskg.store import open_store
+
+    text = query
+    if not any(word in query.upper() for word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")):
+        text = resolve(Path(root) / "queries", query)[1]
+    with open_store(Path(dist), engine=engine, endpoint=endpoint, timeout=timeout) as store:
+        return store.query(text, asserted=asserted)
+
+
+def describe(term: str, *, dist: str | Path = "dist", lang: str = "en") -> Description:
+    """`cskg describe`: an entity by IRI, prefixed name or label, with its evidence."""
+    from cskg.describe import describe as run_describe
+    from cskg.store import EmbeddedStore
+
+    with EmbeddedStore(Path(dist) / "store") as store:
+        return run_describe(store, term, lang)
+
+
+def stats(dist: str | Path = "dist") -> Stats:
+    """`cskg stats`: triples by graph, instances by class, properties used."""
+    from cskg.stats import collect
+    from cskg.store import EmbeddedStore
+
+    with EmbeddedStore(Path(dist) / "store") as store:
+        return collect(store)
