@@ -516,6 +516,19 @@ def test_subprocess_query_and_error(dist, root, oxstore):
     assert "Traceback" not in done.stderr
 
 
+def test_subprocess_queries_lists_the_library():
+    """`cskg queries` as a process lists every library query with its question, in order."""
+    from cskg.queries import load_library
+
+    done = _cli("--root", str(REPO), "queries")
+    assert done.returncode == 0, done.stderr
+    library = load_library(REPO / "queries")
+    assert done.stdout.splitlines() == [f"{q.name} — {q.question or q.title}" for q in library]
+    done = _cli("--root", str(REPO), "queries", "services-gap")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith((REPO / "queries" / "services-gap.rq").read_text("utf-8"))
+
+
 def test_fast_path_does_not_import_heavy_libraries(dist, root):
     probe = (
         "import sys\n"

@@ -60,3 +60,19 @@ def test_cli_tables(capsys, dist, quads):
         line.split() == ["rdf:type", str(sum(q.predicate.value == TYPE for q in quads))]
         for line in lines
     )
+
+
+def test_as_a_process(dist, quads):
+    """`cskg stats` run as a user runs it: the total line equals the number of quads."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "cskg.cli", "--dist", str(dist), "stats"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    total = next(line for line in done.stdout.splitlines() if line.startswith("total"))
+    assert total.split() == ["total", str(len(quads))]
