@@ -396,3 +396,41 @@ def test_real_build_as_a_process(tmp_path):
     assert "conforms" in result.stderr.splitlines()[-1]
     built = json.loads((tmp_path / "d" / "build.json").read_text())
     assert built["engines"] == {"reasoner": "reasonable", "validator": "pyrudof"}
+
+
+def test_sources_never_fetch_what_they_name(mini_root, listener, tmp_path, capsys):
+    """owl:imports, a remote @base and IRIs of a listening server are data, never fetched."""
+    import time
+
+    url = f"http://127.0.0.1:{listener.port}"
+    ontology = mini_root / "ontology" / "cskg.ttl"
+    ontology.write_text(
+        ontology.read_text() + f"<https://w3id.org/cskg/ontology> owl:imports <{url}/onto.ttl> .\n"
+    )
+    (mini_root / "data" / "remote.ttl").write_text(
+        f"@base <{url}/base/> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f"<thing> rdfs:seeAlso <{url}/more.ttl> ; rdfs:isDefinedBy <{url}/vocab#> .\n"
+    )
+    assert main(["--root", str(mini_root), "build", "--out", str(tmp_path / "d")]) == 0
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(f"<{url}/x> <http://www.w3.org/2002/07/owl#imports> <{url}/y.ttl> .\n")
+    assert (
+        main(["--root", str(mini_root), "--dist", str(tmp_path / "d"), "validate", str(extra)]) == 0
+    )
+    time.sleep(0.3)  # a connection attempt, had there been one, has reached the listener by now
+    assert listener.received == []
+    quads = list(
+        ox.Store.read_only(str(tmp_path / "d" / "store")).quads_for_pattern(None, None, None)
+    )
+    assert any(q.subject.value == f"{url}/base/thing" for q in quads)  # kept as data
+
+
+@pytest.mark.parametrize("suffix", [".jsonld", ".rdf", ".owl"])
+def test_formats_that_can_fetch_are_refused(built, mini_root, tmp_path, capsys, suffix):
+    """JSON-LD contexts and RDF/XML entities can reach out: such files are not accepted."""
+    extra = tmp_path / f"extra{suffix}"
+    extra.write_text("{}" if suffix == ".jsonld" else "<rdf:RDF/>")
+    assert main(["--root", str(mini_root), "validate", str(extra)]) == 2
+    err = capsys.readouterr().err
+    assert str(extra.name) in err and "Traceback" not in err
