@@ -55,7 +55,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     state = "written to" if result.written else "NOT written; previous release kept in"
     print(
         f"cskg: {counts['asserted']} asserted + {counts['inferred']} inferred triples in "
-        f"{counts['graphs']} graphs; {'conforms' if result.conforms else 'does NOT conform'} "
+        f"{counts['graphs']} graphs, {counts['ontology_classes']} classes, {counts['shapes']} "
+        f"shapes; {'conforms' if result.conforms else 'does NOT conform'} "
         f"({result.engines['reasoner']}, {result.engines['validator']}); {state} {result.out}"
         + (f" in {result.timings['total']:.2f} s" if "total" in result.timings else ""),
         file=sys.stderr,
