@@ -143,6 +143,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    raise NotImplementedError
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    raise NotImplementedError
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    raise NotImplementedError
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from cskg.bench import run_bench
 
@@ -242,6 +254,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="triples by graph, instances by class, properties used")
     p.set_defaults(handler=cmd_stats)
+
+    views = ["all", "policy-impact", "organisations", "technology"]
+    p = sub.add_parser("export", help="the graph (or a view of it) as GraphML, GEXF, JSON, ...")
+    p.add_argument(
+        "--view", default="all", help=f"one of {', '.join(views)}, or a CONSTRUCT .rq file"
+    )
+    p.add_argument(
+        "--format",
+        choices=["graphml", "gexf", "json", "cytoscape", "dot", "edges-csv"],
+        default="graphml",
+        help="file format",
+    )
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels")
+    p.add_argument("--inferred", action="store_true", help="include inferred triples")
+    p.add_argument(
+        "--provenance",
+        choices=["fold", "include"],
+        default="fold",
+        help="fold evidence and claim nodes into edge attributes, or keep them as nodes",
+    )
+    p.add_argument("-o", "--out", help="output file (default: standard output)")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("analyze", help="central entities, influence chains, components")
+    p.add_argument("--view", default="all", help=f"one of {', '.join(views)}")
+    p.add_argument("--top", type=int, default=10, help="how many central entities to list")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels")
+    p.set_defaults(handler=cmd_analyze)
+
+    p = sub.add_parser(
+        "plot", help="pictures: impact graph, market chart, product mix, interactive"
+    )
+    p.add_argument("kind", choices=["impact", "market", "mix", "interactive"], help="which picture")
+    p.add_argument("-o", "--out", help="output file or stem (default: figures/KIND.svg/.png/.html)")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels")
+    p.set_defaults(handler=cmd_plot)
 
     p = sub.add_parser("bench", help="measure build and library queries, engines side by side")
     p.add_argument("--runs", type=int, default=5, help="runs per measurement (median reported)")
