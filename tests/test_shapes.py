@@ -33,6 +33,7 @@ from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import PROV, RDF
 
 from cskg.reason import infer
+from cskg.sources import load_sources, triples_to_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY_FILE = ROOT / "ontology" / "cskg.ttl"
@@ -77,16 +78,9 @@ def plain(term: object) -> object:
     return term
 
 
-def asserted_graph(data_files: Iterable[Path] | None = None) -> Graph:
-    """The ontology and every graph of the data files, flattened into one graph."""
-    g = Graph()
-    g.parse(ONTOLOGY_FILE, format="turtle")
-    for path in sorted(data_files if data_files is not None else DATA_DIR.glob("*.trig")):
-        ds = Dataset()
-        ds.parse(path, format="trig")
-        for s, p, o, _ in ds.quads((None, None, None, None)):
-            g.add((s, p, plain(o)))
-    return g
+def asserted_graph() -> Graph:
+    """The ontology and every graph of the data, merged into one graph as the build does."""
+    return triples_to_graph(load_sources(ROOT).quads)
 
 
 def merged_data_graph(edit: Callable[[Graph], None] | None = None) -> Graph:

@@ -144,15 +144,69 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from cskg.export.formats import render
+    from cskg.export.graph import to_networkx
+
+    graph = to_networkx(
+        _dist(args),
+        args.view,
+        lang=args.lang,
+        inferred=args.inferred,
+        provenance=args.provenance,
+    )
+    data = render(graph, args.format)
+    if args.out:
+        out = Path(args.out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data)
+        except OSError as error:
+            raise CskgError(f"cannot write {out}: {error}") from error
+        print(
+            f"cskg: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges "
+            f"written to {args.out}",
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return 0
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from cskg.export.analysis import analyze, format_text
+    from cskg.export.graph import to_networkx
+
+    if args.top < 1:
+        raise CskgError("--top must be at least 1")
+    graph = to_networkx(_dist(args), args.view, lang=args.lang)
+    sys.stdout.write(format_text(analyze(graph, top=args.top)))
+    return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    import warnings
+
+    dist = _dist(args)
+    if args.kind == "interactive":  # one self-contained HTML page (cskg.export.interactive)
+        from cskg.export.interactive import write_interactive
+
+        out = Path(args.out) if args.out else _root(args) / "figures" / "interactive.html"
+        print(write_interactive(dist, out, lang=args.lang))
+        return 0
+
+    from cskg.export.plots import plot, save
+
+    stem = Path(args.out) if args.out else _root(args) / "figures" / args.kind
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chart = plot(args.kind, dist, lang=args.lang, scope=args.scope)
+    for warning in caught:
+        print(f"cskg: warning: {warning.message}", file=sys.stderr)
+    for path in save(chart, stem):
+        print(path)
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -289,6 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=["impact", "market", "mix", "interactive"], help="which picture")
     p.add_argument("-o", "--out", help="output file or stem (default: figures/KIND.svg/.png/.html)")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels")
+    p.add_argument(
+        "--scope",
+        choices=["policies", "all"],
+        default="policies",
+        help="impact: the policies and events and what followed from them (default), or every "
+        "causal claim",
+    )
     p.set_defaults(handler=cmd_plot)
 
     p = sub.add_parser("bench", help="measure build and library queries, engines side by side")

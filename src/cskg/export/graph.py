@@ -1,0 +1,651 @@
+"""The release as a `networkx.MultiDiGraph`: one node per resource, one edge per statement.
+
+Nodes are keyed by IRI and carry `iri`, `label` (in the chosen language, falling back to
+English), `label_en`, `label_zh`, `class` / `class_label` (the most specific class, cskg's
+preferred), `types` (every asserted class), `date`, and every other literal property under its
+compact name ("cskg:summary"). Edges are keyed by the compact predicate ("cskg:issuedBy") and
+carry `predicate`, `label`, `section`, `quote`, `evidence` (the graphs that state it), `inferred`,
+and for causal statements `modality` and `claim`.
+
+Provenance is either folded or included, never mixed:
+
+- `fold` (default): evidence sentences, causal-claim nodes, sections, references, the paper and
+  the Data Cube (datasets, structures, observations) are not nodes. A `cskg:CausalClaim` becomes
+  one edge cause → effect keyed by its `cskg:causalRelation`, carrying its modality; the
+  shortcut triple of a realised claim is that same edge, not a second one.
+- `include`: those resources are nodes with their own edges; shortcut edges backed by a claim
+  still carry its modality.
+
+Statements of the inferred graph are left out unless `inferred=True`; then they are added as
+edges with `inferred=True` (and section "inferred"), never merged into asserted ones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cskg.errors import CskgError
+from cskg.results import compact, plain
+from cskg.store import Term
+from cskg.vocab import (
+    CSKG,
+    EV,
+    GRAPH_CURATION,
+    GRAPH_DOCUMENT,
+    GRAPH_INFERRED,
+    GRAPH_ONTOLOGY,
+    PREFIXES,
+)
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from cskg.store import EmbeddedStore
+
+VIEWS: tuple[str, ...] = ("all", "policy-impact", "organisations", "technology")
+PROVENANCE_MODES: tuple[str, ...] = ("fold", "include")
+
+RDF = PREFIXES["rdf"]
+RDFS = PREFIXES["rdfs"]
+OWL = PREFIXES["owl"]
+SKOS = PREFIXES["skos"]
+DCTERMS = PREFIXES["dcterms"]
+PROV = PREFIXES["prov"]
+QB = PREFIXES["qb"]
+ORG = PREFIXES["org"]
+FOAF = PREFIXES["foaf"]
+BIBO = PREFIXES["bibo"]
+
+RDF_TYPE = RDF + "type"
+RDFS_LABEL = RDFS + "label"
+LABEL_FALLBACKS = (SKOS + "prefLabel", DCTERMS + "title")
+
+# Resources that `provenance="fold"` turns into edge attributes instead of nodes.
+PROVENANCE_CLASSES = frozenset(
+    {
+        CSKG + "Evidence",
+        CSKG + "CausalClaim",
+        CSKG + "Section",
+        CSKG + "Reference",
+        QB + "DataSet",
+        QB + "DataStructureDefinition",
+        QB + "ComponentSpecification",
+        QB + "Observation",
+        DCTERMS + "BibliographicResource",
+        BIBO + "AcademicArticle",
+        BIBO + "Journal",
+    }
+)
+# Types that make a resource an ontology term (a class or property): it becomes the value of
+# an attribute ("cskg:causalRelation": "cskg:enabled"), never a node.
+TERM_TYPES = frozenset(
+    {
+        OWL + "Class",
+        RDFS + "Class",
+        RDFS + "Datatype",
+        RDF + "Property",
+        OWL + "ObjectProperty",
+        OWL + "DatatypeProperty",
+        OWL + "AnnotationProperty",
+        OWL + "Ontology",
+        QB + "DimensionProperty",
+        QB + "MeasureProperty",
+        QB + "AttributeProperty",
+    }
+)
+CAUSAL = frozenset({CSKG + "enabled", CSKG + "contributedTo", CSKG + "enabledBy"})
+CLAIM_LINKS = frozenset(
+    {CSKG + "cause", CSKG + "effect", CSKG + "modality", PROV + "wasDerivedFrom"}
+)
+POLICY_CLASSES = frozenset(
+    CSKG + name
+    for name in ("Policy", "Plan", "Law", "Initiative", "Strategy", "PolicyPriority", "Target")
+)
+ORGANISATION_CLASSES = frozenset(
+    {
+        CSKG + "Agency",
+        CSKG + "Enterprise",
+        CSKG + "ResearchInstitute",
+        CSKG + "Person",
+        ORG + "Post",
+        ORG + "Organization",
+        ORG + "FormalOrganization",
+        FOAF + "Person",
+    }
+)
+# Links from an organisation (or person, post) to what it issued, developed, certified, chaired.
+ORGANISATION_LINKS = (
+    frozenset(
+        CSKG + name
+        for name in (
+            "issuedBy",
+            "proposedBy",
+            "publishedBy",
+            "developedBy",
+            "certifiedBy",
+            "chairedBy",
+            "establishedBy",
+        )
+    )
+    | frozenset(
+        ORG + name for name in ("holds", "heldBy", "hasMember", "memberOf", "unitOf", "hasUnit")
+    )
+    | {PROV + "wasAssociatedWith"}
+)
+TECHNOLOGY_CLASSES = frozenset({CSKG + "Technology", CSKG + "Product"})
+TECHNOLOGY_LINKS = frozenset({CSKG + "developedBy", CSKG + "certifiedBy", CSKG + "breakthroughIn"})
+
+Statement = tuple[str, str, Term]  # subject IRI, predicate IRI, object
+
+
+@dataclass
+class Snapshot:
+    """Everything the conversion needs from the store, read once.
+
+    `statements` maps each (s, p, o) of the data graphs (every named graph but the ontology's)
+    to the sorted graphs stating it; `inferred_only` are those only the inferred graph states.
+    """
+
+    statements: dict[Statement, list[str]] = field(default_factory=dict)
+    types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    asserted_types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    term_labels: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
+    superclasses: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    terms: set[str] = field(default_factory=set)  # ontology classes and properties
+    evidence: dict[str, tuple[str, str]] = field(default_factory=dict)  # graph → (section, quote)
+    graphs: set[str] = field(default_factory=set)
+
+    def data(self, inferred: bool) -> dict[Statement, list[str]]:
+        """The statements of the asserted graphs, plus the inferred graph's when asked."""
+        if inferred:
+            return self.statements
+        return {
+            key: [g for g in graphs if g != GRAPH_INFERRED]
+            for key, graphs in self.statements.items()
+            if any(g != GRAPH_INFERRED for g in graphs)
+        }
+
+
+def _read(store: EmbeddedStore) -> Snapshot:
+    snap = Snapshot()
+    result = store.query("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
+    statements: dict[Statement, set[str]] = defaultdict(set)
+    ontology: list[Statement] = []
+    section_numbers: dict[str, str] = {}
+    section_of: dict[str, str] = {}
+    quotes: dict[str, str] = {}
+    for g, s, p, o in result.rows:
+        assert g is not None and s is not None and p is not None and o is not None
+        snap.graphs.add(g.value)
+        if s.kind != "iri" or o.kind == "bnode":  # blank nodes: Data Cube component specs
+            continue
+        key = (s.value, p.value, o)
+        if p.value == RDF_TYPE and o.kind == "iri":
+            snap.types[s.value].add(o.value)
+            if g.value != GRAPH_INFERRED:
+                snap.asserted_types[s.value].add(o.value)
+        if g.value == GRAPH_ONTOLOGY:
+            ontology.append(key)
+            continue
+        statements[key].add(g.value)
+        if p.value == CSKG + "sectionNumber":
+            section_numbers[s.value] = str(o.value)
+        elif p.value == CSKG + "section" and s.value == g.value:
+            section_of[s.value] = o.value
+        elif p.value == CSKG + "quote" and s.value == g.value:
+            quotes[s.value] = str(o.value)
+    snap.statements = {key: sorted(graphs) for key, graphs in statements.items()}
+    for s, p, o in ontology:
+        if p == RDF_TYPE and o.value in TERM_TYPES:
+            snap.terms.add(s)
+        elif p == RDFS + "subClassOf" and o.kind == "iri":
+            snap.superclasses[s].add(o.value)
+        elif p == RDFS_LABEL and o.lang:
+            snap.term_labels[s].setdefault(o.lang, str(o.value))
+    for iri, types in snap.types.items():  # a data graph may declare a term too
+        if types & TERM_TYPES:
+            snap.terms.add(iri)
+    for graph in snap.graphs:
+        if graph.startswith(EV):
+            number = section_numbers.get(section_of.get(graph, ""), "")
+            snap.evidence[graph] = (number, quotes.get(graph, ""))
+    return snap
+
+
+def _ancestors(snap: Snapshot, cls: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [cls]
+    while todo:
+        for parent in snap.superclasses.get(todo.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def most_specific_class(snap: Snapshot, types: Iterable[str]) -> str | None:
+    """The class among `types` no other one specialises, preferring cskg's own classes."""
+    candidates = {t for t in types if t not in (OWL + "NamedIndividual", OWL + "Thing")}
+    if not candidates:
+        return None
+    above: set[str] = set()
+    for cls in candidates:
+        above |= _ancestors(snap, cls)
+    leaves = sorted(candidates - above) or sorted(candidates)
+    own = [c for c in leaves if c.startswith(CSKG)]
+    return (own or leaves)[0]
+
+
+def _term_label(snap: Snapshot, iri: str, lang: str) -> str:
+    labels = snap.term_labels.get(iri, {})
+    if lang in labels:
+        return labels[lang]
+    if "en" in labels:
+        return labels["en"]
+    local = compact(iri)
+    return local.split(":", 1)[-1].strip("<>")
+
+
+def _pick(values: list[Term], lang: str) -> list[Term]:
+    """The values in `lang`, else in English, else all (for language-tagged properties)."""
+    tagged = [v for v in values if v.lang]
+    if not tagged:
+        return values
+    for wanted in (lang, "en"):
+        chosen = [v for v in values if v.lang == wanted]
+        if chosen:
+            return chosen
+    return values
+
+
+def _literal_value(values: list[Term]) -> str | int | float | bool:
+    """One attribute value: a number or boolean when single and typed so, else joined text."""
+    if len(values) == 1:
+        value = plain(values[0])
+        if isinstance(value, bool | int | float):
+            return value
+        return str(value)
+    return " | ".join(sorted(str(v.value) for v in values))
+
+
+def _name(iri: str) -> str:
+    """The compact name of an IRI, or the IRI itself when no prefix fits."""
+    name = compact(iri)
+    return iri if name.startswith("<") else name
+
+
+def _section(snap: Snapshot, graph: str) -> tuple[str, str]:
+    if graph in snap.evidence:
+        return snap.evidence[graph]
+    if graph == GRAPH_CURATION:
+        return "editorial", ""
+    if graph == GRAPH_DOCUMENT:
+        return "document", ""
+    if graph == GRAPH_INFERRED:
+        return "inferred", ""
+    return _name(graph), ""
+
+
+def _provenance_attrs(snap: Snapshot, graphs: list[str]) -> dict[str, Any]:
+    # Paper evidence first, then the curation graph, then the rest: the first one gives the
+    # section and quote, `evidence` lists them all.
+    ranked = sorted(
+        graphs, key=lambda g: (0 if g in snap.evidence else 1 if g == GRAPH_CURATION else 2, g)
+    )
+    section, quote = _section(snap, ranked[0]) if ranked else ("", "")
+    return {
+        "section": section,
+        "quote": quote,
+        "evidence": " ".join(_name(g) for g in ranked),
+        "inferred": bool(ranked) and all(g == GRAPH_INFERRED for g in ranked),
+    }
+
+
+@dataclass
+class _Claim:
+    iri: str
+    cause: str
+    effect: str
+    relation: str
+    modality: str
+    evidence: list[str]
+
+
+def _claims(statements: dict[Statement, list[str]]) -> dict[str, _Claim]:
+    parts: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for (s, p, o), _graphs in statements.items():
+        if (p in CLAIM_LINKS or p == CSKG + "causalRelation") and o.kind == "iri":
+            parts[s][p].append(o.value)
+    claims: dict[str, _Claim] = {}
+    for iri, found in parts.items():
+        needed = (CSKG + "cause", CSKG + "effect", CSKG + "causalRelation")
+        if not all(found.get(p) for p in needed):
+            continue
+        modality = found.get(CSKG + "modality", [""])[0]
+        claims[iri] = _Claim(
+            iri,
+            found[CSKG + "cause"][0],
+            found[CSKG + "effect"][0],
+            found[CSKG + "causalRelation"][0],
+            modality.rsplit("#", 1)[-1] if modality.startswith(CSKG) else compact(modality),
+            sorted(found.get(PROV + "wasDerivedFrom", [])),
+        )
+    return claims
+
+
+def _is_provenance(snap: Snapshot, iri: str) -> bool:
+    return iri in snap.graphs or bool(snap.types.get(iri, set()) & PROVENANCE_CLASSES)
+
+
+def _node_attrs(
+    snap: Snapshot, iri: str, literals: dict[str, list[Term]], lang: str, inferred: bool
+) -> dict[str, Any]:
+    labels = [v for v in literals.get(RDFS_LABEL, [])]
+    by_lang: dict[str, list[str]] = defaultdict(list)
+    for value in labels:
+        by_lang[value.lang or ""].append(str(value.value))
+    attrs: dict[str, Any] = {"iri": iri}
+    english = sorted(by_lang.get("en", []))
+    chinese = sorted(by_lang.get("zh", []))
+    fallback = ""
+    for prop in LABEL_FALLBACKS:
+        if prop in literals:
+            fallback = str(_pick(literals[prop], lang)[0].value)
+            break
+    label_en = english[0] if english else ""
+    chosen = sorted(by_lang.get(lang, []))
+    attrs["label"] = (
+        chosen[0] if chosen else label_en or fallback or (sorted(by_lang.get("", [])) or [""])[0]
+    ) or compact(iri)
+    attrs["label_en"] = label_en or fallback or attrs["label"]
+    if chinese:
+        attrs["label_zh"] = chinese[0]
+    types = (snap.types if inferred else snap.asserted_types).get(iri, set())
+    cls = most_specific_class(snap, types)
+    attrs["class"] = compact(cls) if cls else "rdfs:Resource"
+    attrs["class_label"] = _term_label(snap, cls, lang) if cls else "Resource"
+    attrs["types"] = " ".join(sorted(compact(t) for t in types))
+    for prop, values in sorted(literals.items()):
+        if prop == RDFS_LABEL:
+            continue
+        key = "date" if prop == CSKG + "date" else compact(prop)
+        attrs[key] = _literal_value(_pick(values, lang))
+    return attrs
+
+
+def _add_edge(graph: nx.MultiDiGraph, u: str, v: str, key: str, attrs: dict[str, Any]) -> None:
+    final, n = key, 1
+    while graph.has_edge(u, v, final):  # never overwrite a parallel edge with the same key
+        n += 1
+        final = f"{key}#{n}"
+    graph.add_edge(u, v, key=final, **attrs)
+
+
+def build_graph(
+    snap: Snapshot,
+    edges_from: dict[Statement, list[str]],
+    *,
+    lang: str,
+    inferred: bool,
+    provenance: str,
+) -> nx.MultiDiGraph:
+    """The graph of the statements `edges_from`, with node attributes from the whole snapshot."""
+    import networkx as nx
+
+    data = snap.data(inferred)
+    fold = provenance == "fold"
+    graph = nx.MultiDiGraph()
+
+    def keep(iri: str) -> bool:
+        return iri not in snap.terms and not (fold and _is_provenance(snap, iri))
+
+    # Nodes: every IRI the statements mention, except ontology terms (and folded provenance).
+    nodes: set[str] = set()
+    for s, p, o in edges_from:
+        if keep(s):  # what only folded resources point to (a claim's modality) is left out
+            nodes.add(s)
+            if o.kind == "iri" and p != RDF_TYPE and keep(o.value):
+                nodes.add(o.value)
+    claims = _claims(data)
+    subjects = {s for s, _, _ in edges_from}
+    if fold:  # a claim mentioned by the statements brings its cause and effect
+        for claim in claims.values():
+            if claim.iri in subjects:
+                nodes.update(x for x in (claim.cause, claim.effect) if keep(x))
+
+    literals: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+    attr_terms: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for (s, p, o), _graphs in data.items():
+        if s not in nodes:
+            continue
+        if o.kind == "literal":
+            literals[s][p].append(o)
+        elif p != RDF_TYPE and o.value in snap.terms:
+            attr_terms[s][p].append(compact(o.value))
+    for iri in sorted(nodes):
+        attrs = _node_attrs(snap, iri, literals.get(iri, {}), lang, inferred)
+        for prop, values in attr_terms.get(iri, {}).items():
+            attrs[compact(prop)] = " ".join(sorted(values))
+        graph.add_node(iri, **attrs)
+
+    # Causal claims backing a shortcut: (cause, relation, effect) → claim.
+    backing = {(c.cause, c.relation, c.effect): c for c in claims.values()}
+
+    def claim_attrs(claim: _Claim) -> dict[str, Any]:
+        attrs = _provenance_attrs(snap, claim.evidence)
+        attrs["inferred"] = False
+        attrs.update(modality=claim.modality, claim=compact(claim.iri))
+        return attrs
+
+    folded: set[tuple[str, str, str]] = set()
+    if fold:
+        for claim in sorted(claims.values(), key=lambda c: c.iri):
+            mentioned = claim.iri in subjects or (
+                (claim.cause, claim.relation, Term("iri", claim.effect)) in edges_from
+            )
+            if not mentioned or claim.cause not in nodes or claim.effect not in nodes:
+                continue
+            attrs = {
+                "predicate": claim.relation,
+                "label": _term_label(snap, claim.relation, lang),
+                **claim_attrs(claim),
+            }
+            _add_edge(graph, claim.cause, claim.effect, compact(claim.relation), attrs)
+            folded.add((claim.cause, claim.relation, claim.effect))
+
+    for (s, p, o), graphs in sorted(edges_from.items(), key=lambda item: _sort_key(item[0])):
+        if p == RDF_TYPE or o.kind != "iri" or s not in nodes or o.value not in nodes:
+            continue
+        if (s, p, o.value) in folded:
+            continue
+        attrs = {
+            "predicate": p,
+            "label": _term_label(snap, p, lang),
+            **_provenance_attrs(snap, graphs),
+        }
+        claim = backing.get((s, p, o.value))
+        if claim is not None and not attrs["inferred"]:
+            attrs.update(modality=claim.modality, claim=compact(claim.iri))
+        _add_edge(graph, s, o.value, compact(p), attrs)
+    return graph
+
+
+def _sort_key(statement: Statement) -> tuple[str, str, str]:
+    s, p, o = statement
+    return s, p, str(o.value)
+
+
+# -- views ----------------------------------------------------------------------------------
+
+
+def _types(graph: nx.MultiDiGraph, node: str) -> set[str]:
+    return set(graph.nodes[node]["types"].split())
+
+
+def _select(
+    graph: nx.MultiDiGraph,
+    core: set[str],
+    edge_ok: Any,
+) -> nx.MultiDiGraph:
+    """The subgraph of the core nodes and the edges `edge_ok(u, v, data)` accepts."""
+    import networkx as nx
+
+    view = nx.MultiDiGraph()
+    view.graph.update(graph.graph)
+    edges = [(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True) if edge_ok(u, v, d)]
+    keep = core | {u for u, _, _, _ in edges} | {v for _, v, _, _ in edges}
+    view.add_nodes_from((n, graph.nodes[n]) for n in sorted(keep))
+    view.add_edges_from((u, v, k, dict(d)) for u, v, k, d in edges)
+    return view
+
+
+def select_view(graph: nx.MultiDiGraph, view: str, provenance: str) -> nx.MultiDiGraph:
+    """One of the named views of a whole graph built by `build_graph`."""
+    if view == "all":
+        return graph
+
+    def has(node: str, classes: frozenset[str]) -> bool:
+        return bool({compact(c) for c in classes} & _types(graph, node))
+
+    if view == "policy-impact":
+        # Every causal claim (its cause, its effect); with provenance the claim nodes too.
+        causal = {compact(p) for p in CAUSAL}
+        links = {compact(p) for p in CLAIM_LINKS} if provenance == "include" else set()
+        return _select(graph, set(), lambda u, v, d: compact(d["predicate"]) in causal | links)
+    if view == "organisations":
+        orgs = {n for n in graph if has(n, ORGANISATION_CLASSES)}
+        links = {compact(p) for p in ORGANISATION_LINKS}
+        return _select(
+            graph,
+            orgs,
+            lambda u, v, d: (
+                (u in orgs and v in orgs)
+                or ((u in orgs or v in orgs) and compact(d["predicate"]) in links)
+            ),
+        )
+    if view == "technology":
+        tech = {n for n in graph if has(n, TECHNOLOGY_CLASSES)}
+        links = {compact(p) for p in TECHNOLOGY_LINKS}
+        return _select(
+            graph,
+            tech,
+            lambda u, v, d: (
+                (u in tech and v in tech)
+                or ((u in tech or v in tech) and compact(d["predicate"]) in links)
+            ),
+        )
+    raise unknown_view(view)
+
+
+def unknown_view(view: str) -> CskgError:
+    return CskgError(
+        f"unknown view {view!r}: use one of {', '.join(VIEWS)}, or a CONSTRUCT query file (.rq)"
+    )
+
+
+def _constructed(store: EmbeddedStore, path: Path, snap: Snapshot, inferred: bool) -> Any:
+    from cskg.store import query_form
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CskgError(f"cannot read the view query {path}: {error}") from error
+    if query_form(text) != "CONSTRUCT":
+        raise CskgError(f"{path}: a view query must be a CONSTRUCT query")
+    result = store.query(text, asserted=not inferred)
+    data = snap.data(inferred)
+    edges: dict[Statement, list[str]] = {}
+    for s, p, o in result.triples:
+        if s.kind != "iri" or o.kind == "bnode":
+            continue
+        # Provenance of a constructed triple: the graphs stating it, if it is in the data.
+        edges[(s.value, p.value, o)] = data.get((s.value, p.value, o), [])
+    return edges
+
+
+def to_networkx(
+    dist: Path,
+    view: str = "all",
+    *,
+    lang: str = "en",
+    inferred: bool = False,
+    provenance: str = "fold",
+) -> nx.MultiDiGraph:
+    """The release in `dist` (or one view of it) as a networkx multigraph.
+
+    `view` is "all", "policy-impact", "organisations", "technology" or the path of a file
+    holding a SPARQL CONSTRUCT query, whose triples become the edges (nodes get their labels,
+    class and literal properties from the release). See the module docstring for attributes.
+    """
+    from cskg.store import EmbeddedStore
+
+    if provenance not in PROVENANCE_MODES:
+        raise CskgError(f"provenance must be one of {', '.join(PROVENANCE_MODES)}")
+    user_query = view not in VIEWS
+    if user_query and not (view.endswith(".rq") or Path(view).is_file()):
+        raise unknown_view(view)
+    with EmbeddedStore(Path(dist) / "store") as store:
+        snap = _read(store)
+        if user_query:
+            edges_from = _constructed(store, Path(view), snap, inferred)
+        else:
+            edges_from = snap.data(inferred)
+    graph = build_graph(snap, edges_from, lang=lang, inferred=inferred, provenance=provenance)
+    graph.graph.update(
+        name=f"cskg {Path(view).stem if user_query else view}",
+        view=view,
+        lang=lang,
+        provenance=provenance,
+        inferred=inferred,
+    )
+    return graph if user_query else select_view(graph, view, provenance)
+
+
+def graph_to_attrs_safe(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy of `graph` whose attribute values are all str, int, float or bool.
+
+    Graph writers (GraphML, GEXF) accept nothing else: rdflib and pyoxigraph terms become their
+    text (IRIs compacted are not wanted here: the full IRI is kept), Decimal a float, lists and
+    sets their items joined with " | ", and None values are dropped.
+    """
+    safe = graph.copy()
+
+    def clean(attrs: dict[str, Any]) -> None:
+        for key in list(attrs):
+            value = _safe_value(attrs[key])
+            if value is None:
+                del attrs[key]
+            else:
+                attrs[key] = value
+
+    clean(safe.graph)
+    for _, attrs in safe.nodes(data=True):
+        clean(attrs)
+    for _, _, attrs in safe.edges(data=True):
+        clean(attrs)
+    return safe
+
+
+def _safe_value(value: Any) -> str | int | float | bool | None:
+    from decimal import Decimal
+
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Term):
+        if value.kind == "literal":
+            converted = plain(value)
+            return converted if isinstance(converted, int | float | bool) else str(converted)
+        return str(value.value)
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_safe_value(v) for v in value]
+        return " | ".join(sorted(str(v) for v in items if v is not None))
+    converted = getattr(value, "value", None)  # pyoxigraph terms
+    if isinstance(converted, str):
+        return converted
+    return str(value)

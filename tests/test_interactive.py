@@ -1,0 +1,341 @@
+"""`cskg plot interactive`: the page opened in headless Chromium (Debian's, driven by Selenium).
+
+The expected figures (node and edge counts, class sizes, labels, quotes) come from the
+networkx graph of the same release, never from constants.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+MIIT = "https://w3id.org/cskg/id/agency/miit"
+PLAN_QUOTE_START = (
+    "The Ministry of Industry and Information Technology of the People’s Republic of China "
+    "issued the Development Plan"
+)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, chromedriver)",
+    ),
+]
+webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (the test extra)")
+
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+# -- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1600,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(flag)
+    # the performance log lists every request the page makes (Network.requestWillBeSent)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    # an explicit driver path: Selenium Manager never runs, so nothing is downloaded
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_window_size(1600, 1000)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def graph(release: Path) -> Any:
+    from cskg.export.graph import to_networkx
+
+    return to_networkx(release, "all", provenance="fold")
+
+
+@pytest.fixture(scope="module")
+def page(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from cskg.export.interactive import write_interactive
+
+    return write_interactive(release, tmp_path_factory.mktemp("interactive") / "cskg.html")
+
+
+def open_page(driver: Any, path: Path, timeout: float = 60.0) -> float:
+    """Load `path` and wait until the layout has run; the seconds it took."""
+    driver.get_log("performance")  # drop what earlier pages logged
+    start = time.monotonic()
+    driver.get(path.as_uri())
+    while not driver.execute_script("return document.body.dataset.ready === 'true'"):
+        assert time.monotonic() - start < timeout, "the page never finished its layout"
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+def requests_made(driver: Any) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def visible_node_count(driver: Any, expected: int, timeout: float = 5.0) -> int:
+    """Cytoscape's own count of displayed nodes, once it equals `expected` or time is up.
+
+    Cytoscape applies a changed style at its next frame, so the count may lag one click.
+    """
+    start = time.monotonic()
+    while True:
+        count = driver.execute_script("return cskg.visibleNodeCount()")
+        if count == expected or time.monotonic() - start > timeout:
+            return count
+        time.sleep(0.05)
+
+
+def details_text(driver: Any) -> str:
+    return driver.find_element(By.ID, "details").text
+
+
+def selected_ids(driver: Any) -> list[str]:
+    return driver.execute_script("return cskg.cy.nodes(':selected').map(n => n.id())")
+
+
+# -- the file --------------------------------------------------------------------------------
+
+
+def test_file_is_self_contained(page: Path, graph: Any) -> None:
+    text = page.read_text(encoding="utf-8")
+    # nothing to fetch: no external script, style, image or link in the markup
+    assert not re.search(r"""\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", text, re.I)
+    assert not re.search(r"<script[^>]*\bsrc\b", text, re.I)
+    assert not re.search(r"<link\b", text, re.I)
+    assert not re.search(r"@import|url\(\s*['\"]?(?:https?:)?//", text, re.I)
+    # and the browser is told to refuse anything that would be fetched anyway
+    assert "default-src 'none'" in text
+    # the data block is JSON with every `<`, `>`, `&` escaped, holding the whole graph
+    block = re.search(r'<script id="cskg-data" type="application/json">(.*?)</script>', text, re.S)
+    assert block is not None
+    assert not re.search(r"[<>&]", block.group(1))
+    data = json.loads(block.group(1))
+    assert {n["id"] for n in data["nodes"]} == set(graph.nodes)
+    assert len(data["edges"]) == graph.number_of_edges()
+    assert {(e["s"], e["t"], e["k"]) for e in data["edges"]} == set(graph.edges(keys=True))
+
+
+# -- in the browser --------------------------------------------------------------------------
+
+
+def test_page_shows_every_node_and_makes_no_request(browser: Any, page: Path, graph: Any) -> None:
+    open_page(browser, page)
+    n_nodes, n_edges = graph.number_of_nodes(), graph.number_of_edges()
+    assert browser.execute_script("return cskg.cy.nodes().length") == n_nodes
+    assert browser.execute_script("return cskg.cy.edges().length") == n_edges
+    assert set(browser.execute_script("return cskg.cy.nodes().map(n => n.id())")) == set(graph)
+    assert visible_node_count(browser, n_nodes) == n_nodes
+    counter = browser.find_element(By.ID, "counter").text
+    assert counter.startswith(f"{n_nodes} of {n_nodes} nodes, {n_edges} of {n_edges} edges")
+    # the layout placed the nodes apart, inside the viewport
+    positions = browser.execute_script(
+        "return cskg.cy.nodes().map(n => [n.position('x'), n.position('y')])"
+    )
+    assert len({(round(x), round(y)) for x, y in positions}) > 0.9 * n_nodes
+    # the page itself is the only request: no script, style, font or image fetched
+    assert requests_made(browser) == [page.as_uri()]
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+
+
+def test_search_by_chinese_label_selects_the_node(browser: Any, page: Path, graph: Any) -> None:
+    open_page(browser, page)
+    assert graph.nodes[MIIT]["label_zh"] == "工业和信息化部"
+    box = browser.find_element(By.ID, "search")
+    box.send_keys("工业和信息化部")
+    assert selected_ids(browser) == [MIIT]
+    heading = browser.find_element(By.CSS_SELECTOR, "#details h2").text
+    other = browser.find_element(By.CSS_SELECTOR, "#details .other-label").text
+    assert heading == graph.nodes[MIIT]["label_en"]
+    assert other == "工业和信息化部"
+    first_result = browser.find_element(By.CSS_SELECTOR, "#results li button").text
+    assert "工业和信息化部" in first_result
+    # an English fragment finds it too
+    assert MIIT in browser.execute_script(
+        "return cskg.findNodes('Industry and Information Technology')"
+    )
+    assert requests_made(browser) == [page.as_uri()]
+
+
+def test_search_matches_alternative_labels(browser: Any, page: Path, graph: Any) -> None:
+    open_page(browser, page)
+    alt = graph.nodes[MIIT].get("skos:altLabel")
+    if not alt:
+        pytest.fail(f"the graph gives no skos:altLabel for {MIIT}: {dict(graph.nodes[MIIT])}")
+    name = alt[0] if isinstance(alt, list) else str(alt).split("|")[0].strip()
+    browser.find_element(By.ID, "search").send_keys(name)
+    assert selected_ids(browser) == [MIIT]
+
+
+def test_click_shows_statements_with_evidence(browser: Any, page: Path, graph: Any) -> None:
+    open_page(browser, page)
+    # bring the node to the middle of the canvas, then click it with the mouse
+    browser.execute_script(
+        "const n = cskg.cy.getElementById(arguments[0]); cskg.cy.zoom(1.5); cskg.cy.center(n);",
+        MIIT,
+    )
+    x, y, width, height = browser.execute_script(
+        "const p = cskg.cy.getElementById(arguments[0]).renderedPosition();"
+        "const c = document.getElementById('graph');"
+        "return [p.x, p.y, c.clientWidth, c.clientHeight];",
+        MIIT,
+    )
+    canvas = browser.find_element(By.ID, "graph")
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, round(x - width / 2), round(y - height / 2)
+    ).click().perform()
+    assert selected_ids(browser) == [MIIT]
+
+    text = details_text(browser)
+    incident = [*graph.out_edges(MIIT, data=True), *graph.in_edges(MIIT, data=True)]
+    plan = [d for _, _, d in incident if str(d.get("quote", "")).startswith(PLAN_QUOTE_START)]
+    assert plan, "the graph has no statement on MIIT with the Development Plan quote"
+    assert plan[0]["quote"] in text
+    items = browser.find_elements(By.CSS_SELECTOR, "#details ul.statements > li")
+    assert len(items) == len(incident)
+    plan_items = [i for i in items if i.text.find(PLAN_QUOTE_START) >= 0]
+    assert plan_items and "§1" in plan_items[0].text.split("\n")
+    # every statement with its predicate label, the other end's label and its evidence
+    for source, target, d in incident:
+        other = graph.nodes[target if source == MIIT else source]
+        assert any(
+            d["label"] in item.text
+            and other["label_en"] in item.text
+            and (
+                "editorial statement" in item.text
+                if d.get("section") == "editorial"
+                else f"§{d['section']}" in item.text and d["quote"] in item.text
+            )
+            for item in items
+        ), (source, target, d)
+    assert requests_made(browser) == [page.as_uri()]
+
+
+def test_class_filter_hides_that_class(browser: Any, page: Path, graph: Any) -> None:
+    open_page(browser, page)
+    classes: dict[str, int] = {}
+    for _, cls in graph.nodes(data="class"):
+        classes[cls] = classes.get(cls, 0) + 1
+    cls, count = max(classes.items(), key=lambda item: item[1])
+    total = graph.number_of_nodes()
+    box = browser.find_element(By.CSS_SELECTOR, f'#class-list input[data-cls="{cls}"]')
+    label = box.find_element(By.XPATH, "..")
+    assert label.text.split("\n")[-1] == str(count) or label.text.endswith(str(count))
+    box.click()
+    assert visible_node_count(browser, total - count) == total - count
+    kept = graph.subgraph([n for n, c in graph.nodes(data="class") if c != cls])
+    assert browser.find_element(By.ID, "counter").text.startswith(
+        f"{total - count} of {total} nodes, {kept.number_of_edges()} of "
+    )
+    hidden = browser.execute_script(
+        "return cskg.cy.nodes().filter(n => !n.visible()).map(n => n.id())"
+    )
+    assert set(hidden) == {n for n, c in graph.nodes(data="class") if c == cls}
+    box.click()
+    assert visible_node_count(browser, total) == total
+    assert browser.find_element(By.ID, "counter").text.startswith(f"{total} of {total} nodes")
+
+
+def test_lang_zh_labels_nodes_in_chinese(browser: Any, release: Path, tmp_path: Path) -> None:
+    from cskg.export.graph import to_networkx
+    from cskg.export.interactive import write_interactive
+
+    zh = to_networkx(release, "all", lang="zh", provenance="fold")
+    path = write_interactive(release, tmp_path / "cskg-zh", lang="zh")
+    assert path.suffix == ".html"
+    open_page(browser, path)
+    labels = browser.execute_script(
+        "return Object.fromEntries(cskg.cy.nodes().map(n => [n.id(), n.data('label')]))"
+    )
+    assert labels == {n: d["label"] for n, d in zh.nodes(data=True)}
+    assert labels[MIIT] == "工业和信息化部"
+
+
+# -- hostile data ----------------------------------------------------------------------------
+
+
+def test_planted_markup_and_javascript_iri_stay_text(browser: Any, tmp_path: Path) -> None:
+    import networkx as nx
+
+    from cskg.export.interactive import render_html
+
+    bad_iri = "javascript:window.__xss='iri'"
+    bad_label = "<script>window.__xss='label'; alert(1)</script>"
+    bad_summary = "<img src=x onerror=\"window.__xss='summary'\">"
+    bad_quote = "</script><script>window.__xss='quote'</script>"
+    g = nx.MultiDiGraph()
+    g.add_node(
+        bad_iri,
+        iri=bad_iri,
+        label=bad_label,
+        label_en=bad_label,
+        label_zh="<b>粗体</b>",
+        **{"class": "cskg:Problem", "class_label": "<i>problem</i>", "cskg:summary": bad_summary},
+    )
+    g.add_node("https://example.org/a", iri="https://example.org/a", label="a", label_en="a")
+    g.add_edge(
+        "https://example.org/a", bad_iri, key="cskg:addresses", label="<u>addresses</u>",
+        section="2", quote=bad_quote,
+    )  # fmt: skip
+    path = tmp_path / "hostile.html"
+    path.write_text(render_html(g), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    for planted in (bad_label, bad_summary, bad_quote, "<b>粗体</b>"):
+        assert planted not in text
+
+    open_page(browser, path)
+    browser.find_element(By.ID, "search").send_keys("<script>")
+    assert selected_ids(browser) == [bad_iri]
+    shown = details_text(browser)
+    for planted in (bad_label, bad_summary, bad_quote, "<b>粗体</b>", bad_iri, "<u>addresses</u>"):
+        assert planted in shown
+    assert browser.find_element(By.CSS_SELECTOR, "#details h2").text == bad_label
+    browser.find_element(By.CSS_SELECTOR, "#details .node-ref").click()  # to the other node
+    assert selected_ids(browser) == ["https://example.org/a"]
+    # nothing ran, nothing became markup or a link, nothing was fetched
+    assert browser.execute_script("return window.__xss === undefined")
+    with pytest.raises(NoAlertPresentException):
+        _ = browser.switch_to.alert.text
+    assert browser.execute_script("return document.querySelectorAll('script').length") == 3
+    assert browser.execute_script("return document.querySelectorAll('a, img, b, i, u').length") == 0
+    assert requests_made(browser) == [path.as_uri()]
+
+
+def test_release_wheel_declares_the_static_files() -> None:
+    """The page needs its vendored files at run time: they ship as package data."""
+    static = Path(__file__).resolve().parents[1] / "src" / "cskg" / "export" / "static"
+    names = {p.name for p in static.iterdir()}
+    assert {"cytoscape.min.js", "cytoscape.LICENSE", "interactive.js", "interactive.css"} <= names
+    assert "interactive.html" in names
+    pyproject = (static.parents[3] / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'"cskg\.export"\s*=\s*\[\s*"static/\*"\s*\]', pyproject)
