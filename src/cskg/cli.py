@@ -209,6 +209,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    raise NotImplementedError
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    raise NotImplementedError
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from cskg.bench import run_bench
 
@@ -351,6 +359,24 @@ def build_parser() -> argparse.ArgumentParser:
         "causal claim",
     )
     p.set_defaults(handler=cmd_plot)
+
+    p = sub.add_parser("serve", help="the release as a linked-data site and SPARQL endpoint")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on")
+    p.add_argument(
+        "--base",
+        help="public origin the IRIs map to, e.g. https://data.example.org/cskg "
+        "(default: the server's own origin)",
+    )
+    p.add_argument("--timeout", type=float, default=10.0, help="query timeout in seconds")
+    p.add_argument("--max-rows", type=int, default=10_000, help="rows returned at most")
+    p.add_argument("--workers", type=int, default=2, help="query worker processes")
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("publish", help="the same pages and data files as a static site")
+    p.add_argument("--out", default="site", help="folder to write (default: site/)")
+    p.add_argument("--base", required=True, help="public URL the site will be served from")
+    p.set_defaults(handler=cmd_publish)
 
     p = sub.add_parser("bench", help="measure build and library queries, engines side by side")
     p.add_argument("--runs", type=int, default=5, help="runs per measurement (median reported)")
