@@ -30,17 +30,27 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from cskg.errors import CskgError, SourceSyntaxError
+from cskg.vocab import (
+    BASE,
+    GRAPH_CURATION,
+    GRAPH_DOCUMENT,
+    GRAPH_INFERRED,
+    GRAPH_ONTOLOGY,
+    ONTOLOGY,
+    PREFIXES,
+)
 
 if TYPE_CHECKING:
     import rdflib
 
-BASE = "https://w3id.org/cskg/"
-ONTOLOGY_GRAPH = BASE + "graph/ontology"
-INFERRED_GRAPH = BASE + "graph/inferred"
-CURATION_GRAPH = BASE + "graph/curation"
-DOCUMENT_GRAPH = BASE + "graph/document"
+# The project's IRIs are defined once, in cskg.vocab; the names here are what this module's
+# callers import.
+ONTOLOGY_GRAPH = GRAPH_ONTOLOGY
+INFERRED_GRAPH = GRAPH_INFERRED
+CURATION_GRAPH = GRAPH_CURATION
+DOCUMENT_GRAPH = GRAPH_DOCUMENT
 DATA_GRAPH_BASE = BASE + "graph/data/"
-ONTOLOGY_IRI = BASE + "ontology"
+ONTOLOGY_IRI = ONTOLOGY
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -51,48 +61,6 @@ FORMATS: dict[str, ox.RdfFormat] = {
     ".trig": ox.RdfFormat.TRIG,
     ".nt": ox.RdfFormat.N_TRIPLES,
     ".nq": ox.RdfFormat.N_QUADS,
-}
-
-#: Prefixes used when the release is written (Turtle, TriG, JSON-LD context).
-PREFIXES: dict[str, str] = {
-    "cskg": BASE + "ontology#",
-    "agency": BASE + "id/agency/",
-    "ent": BASE + "id/enterprise/",
-    "person": BASE + "id/person/",
-    "post": BASE + "id/post/",
-    "policy": BASE + "id/policy/",
-    "event": BASE + "id/event/",
-    "tech": BASE + "id/technology/",
-    "product": BASE + "id/product/",
-    "std": BASE + "id/standard/",
-    "change": BASE + "id/change/",
-    "threat": BASE + "id/threat/",
-    "problem": BASE + "id/problem/",
-    "trend": BASE + "id/trend/",
-    "rec": BASE + "id/recommendation/",
-    "sector": BASE + "id/sector/",
-    "concept": BASE + "id/concept/",
-    "claim": BASE + "id/claim/",
-    "dataset": BASE + "id/dataset/",
-    "obs": BASE + "id/observation/",
-    "doc": BASE + "id/document/",
-    "sec": BASE + "id/section/",
-    "ref": BASE + "id/reference/",
-    "ev": BASE + "graph/evidence/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "org": "http://www.w3.org/ns/org#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "qb": "http://purl.org/linked-data/cube#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "bibo": "http://purl.org/ontology/bibo/",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "void": "http://rdfs.org/ns/void#",
 }
 
 
