@@ -179,3 +179,62 @@ def listener() -> Iterator[Listener]:
     server = Listener()
     yield server
     server.close()
+
+
+# -- `cskg serve` on loopback -----------------------------------------------------------------
+
+
+class RunningServer:
+    """`cskg serve` in a subprocess on a free loopback port; `url` is its origin."""
+
+    def __init__(self, dist: Path, *options: str, startup_timeout: float = 60.0) -> None:
+        import subprocess
+        import sys
+        import time
+        import urllib.request
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "cskg.cli", "--root", str(REAL_ROOT), "--dist", str(dist)]
+        command += ["serve", "--host", "127.0.0.1", "--port", str(self.port), *options]
+        self.log = open(dist.parent / f"serve-{self.port}.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/sparql", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(f"cskg serve did not start:\n{self.log_text()}")
+            time.sleep(0.1)
+
+    def log_text(self) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
+
+    def close(self) -> None:
+        import subprocess
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def server(release: Path) -> Iterator[str]:
+    """`cskg serve` with its default limits on the session's release; yields its base URL."""
+    running = RunningServer(release)
+    yield running.url
+    running.close()

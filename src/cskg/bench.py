@@ -8,12 +8,14 @@ same quads when `virtuoso-t` is installed. The result is a Markdown report with 
 
 from __future__ import annotations
 
+import http.client
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,7 @@ class BenchReport:
     queries: list[QueryTiming]
     engines: list[str]
     runs: int
+    endpoints: EndpointBench | None = None
 
     def to_markdown(self) -> str:
         lines = [
@@ -65,7 +68,208 @@ class BenchReport:
                     f"\n{engine}: slowest query {_ms(max(values))}, "
                     f"median over the library {_ms(statistics.median(values))}"
                 )
+        if self.endpoints is not None:
+            lines += ["", *self.endpoints.markdown_lines()]
         return "\n".join(lines) + "\n"
+
+
+# -- the SPARQL endpoint over HTTP: `cskg serve` against Virtuoso ------------------------------
+
+
+@dataclass
+class EndpointBench:
+    """`/sparql` over HTTP: median latency per library query and throughput under load."""
+
+    latency: dict[str, dict[str, float]]  # query name -> endpoint -> median seconds
+    throughput: dict[str, float]  # endpoint -> answered requests per second
+    failures: dict[str, int]  # endpoint -> non-200 answers during the throughput run
+    clients: int
+    seconds: float
+
+    def markdown_lines(self) -> list[str]:
+        names = list(self.throughput)
+        other = [n for n in names if n != "cskg serve"]
+        lines = [
+            "`/sparql` over HTTP on loopback (POST form, SPARQL JSON or N-Triples; keep-alive "
+            "connections; the client is Python, the same for both servers).",
+            "",
+            "| library query | "
+            + " | ".join(names)
+            + "".join(f" | {n} / cskg serve" for n in other)
+            + " |",
+            "|---" * (1 + len(names) + len(other)) + "|",
+        ]
+        for query, medians in self.latency.items():
+            cells = [_ms(medians[n]) if n in medians else "—" for n in names]
+            cells += [
+                _ratio(medians[n] / medians["cskg serve"])
+                if n in medians and medians.get("cskg serve")
+                else "—"
+                for n in other
+            ]
+            lines.append(f"| {query} | " + " | ".join(cells) + " |")
+        for name in names:
+            values = [m[name] for m in self.latency.values() if name in m]
+            if values:
+                lines.append(
+                    f"\n{name}: median latency over the library {_ms(statistics.median(values))}"
+                )
+        lines += [
+            "",
+            f"| throughput ({self.clients} concurrent clients, {self.seconds:g} s, library "
+            "queries in turn) | requests/s | non-200 |",
+            "|---|---:|---:|",
+        ]
+        lines += [f"| {n} | {self.throughput[n]:.0f} | {self.failures[n]} |" for n in names]
+        for n in other:
+            own = self.throughput["cskg serve"]
+            if own:
+                lines.append(f"| {n} / cskg serve | {self.throughput[n] / own:.2f}x | |")
+        return lines
+
+
+def _post(connection: http.client.HTTPConnection, path: str, query: str) -> int:
+    import urllib.parse
+
+    body = urllib.parse.urlencode({"query": query}).encode("utf-8")
+    connection.request(
+        "POST",
+        path,
+        body=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/sparql-results+json, application/n-triples;q=0.9",
+        },
+    )
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+def _connection(endpoint: str) -> tuple[http.client.HTTPConnection, str]:
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(endpoint)
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=60), parts.path
+
+
+def _latency(endpoint: str, query: str, runs: int) -> float | None:
+    connection, path = _connection(endpoint)
+    try:
+        if _post(connection, path, query) != 200:
+            return None
+        times = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            _post(connection, path, query)
+            times.append(time.perf_counter() - began)
+        return statistics.median(times)
+    finally:
+        connection.close()
+
+
+def _throughput(
+    endpoint: str, queries: list[str], clients: int, seconds: float
+) -> tuple[float, int]:
+    import threading
+
+    done, failed = [0] * clients, [0] * clients
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def client(n: int) -> None:
+        connection, path = _connection(endpoint)
+        start.wait()
+        i = n
+        try:
+            while time.perf_counter() < stop_at[0]:
+                try:
+                    status = _post(connection, path, queries[i % len(queries)])
+                except (OSError, http.client.HTTPException):
+                    connection.close()
+                    connection, path = _connection(endpoint)
+                    status = 0
+                if status == 200:
+                    done[n] += 1
+                else:
+                    failed[n] += 1
+                i += 1
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    began = time.perf_counter()
+    stop_at[0] = began + seconds
+    start.wait()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.perf_counter() - began), sum(failed)
+
+
+@contextmanager
+def serving(dist: Path, *options: str, startup_timeout: float = 60.0) -> Iterator[str]:
+    """`cskg serve` on a free loopback port for `dist`; yields its `/sparql` URL."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "cskg.cli", "--dist", str(dist), "serve"]
+    command += ["--port", str(port), *options]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}/sparql"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(endpoint, timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("cskg serve did not start") from None
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def bench_endpoints(
+    dist: Path,
+    root: Path,
+    *,
+    virtuoso_endpoint: str | None,
+    runs: int = 5,
+    clients: int = 8,
+    seconds: float = 5.0,
+    progress: Callable[[str], None] = lambda message: None,
+) -> EndpointBench:
+    """Latency per library query and throughput of `cskg serve` (and Virtuoso, if given)."""
+    library = load_library(root / "queries")
+    latency: dict[str, dict[str, float]] = {q.name: {} for q in library}
+    throughput: dict[str, float] = {}
+    failures: dict[str, int] = {}
+    with serving(dist) as own:
+        endpoints = {"cskg serve": own}
+        if virtuoso_endpoint:
+            endpoints["virtuoso"] = virtuoso_endpoint
+        for name, endpoint in endpoints.items():
+            for query in library:
+                progress(f"/sparql {name}: {query.name}")
+                median = _latency(endpoint, query.text, runs * 4)
+                if median is not None:
+                    latency[query.name][name] = median
+            progress(f"/sparql {name}: throughput, {clients} clients")
+            texts = [q.text for q in library if name in latency[q.name]]
+            throughput[name], failures[name] = _throughput(endpoint, texts, clients, seconds)
+    return EndpointBench(latency, throughput, failures, clients, seconds)
 
 
 def _ratio(value: float) -> str:
@@ -146,9 +350,16 @@ def run_bench(
                     text = entry.text
                     timing.medians[engine] = _median_call(lambda s=store, q=text: s.query(q), n)
                 timings.append(timing)
+            endpoints = bench_endpoints(
+                dist,
+                root,
+                virtuoso_endpoint=server.endpoint if server is not None else None,
+                runs=runs,
+                progress=progress,
+            )
         finally:
             for store in stores.values():
                 store.close()
             if server is not None:
                 server.stop()
-    return BenchReport(build, query_process, timings, list(stores), runs)
+    return BenchReport(build, query_process, timings, list(stores), runs, endpoints)

@@ -210,11 +210,53 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    import uvicorn
+
+    from cskg.publish.app import create_app
+    from cskg.publish.settings import Settings
+
+    dist = _dist(args)
+    if not (dist / "store" / "CURRENT").exists():
+        raise CskgError(f"no release in {dist}: build it first (cskg build)")
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    settings = Settings(
+        dist=dist,
+        base=(args.base or f"http://{host}:{args.port}").rstrip("/"),
+        query_timeout=args.timeout,
+        max_rows=args.max_rows,
+        max_body=args.max_body,
+        max_nesting=args.max_nesting,
+        workers=args.workers,
+        root=_root(args),
+    )
+    config = uvicorn.Config(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        workers=1,  # one event loop; the queries run in the worker processes it manages
+        proxy_headers=False,  # behind a proxy, --base gives the public origin
+        server_header=False,
+        limit_concurrency=args.max_connections,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=5,
+        h11_max_incomplete_event_size=64 * 1024,  # request line and headers
+        log_level="info",
+    )
+    print(f"cskg: serving {dist} at http://{host}:{args.port}/ (SPARQL: /sparql)", file=sys.stderr)
+    uvicorn.Server(config).run()
+    return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from cskg.publish.static_site import publish
+
+    report = publish(_dist(args), Path(args.out), args.base, root=_root(args))
+    print(
+        f"cskg: {report.resources} resources, {report.files} files "
+        f"({report.bytes / 1e6:.1f} MB) written to {report.out} in {report.seconds:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -371,6 +413,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=10.0, help="query timeout in seconds")
     p.add_argument("--max-rows", type=int, default=10_000, help="rows returned at most")
     p.add_argument("--workers", type=int, default=2, help="query worker processes")
+    p.add_argument(
+        "--max-body", type=int, default=1_000_000, help="request body limit in bytes (413 above)"
+    )
+    p.add_argument(
+        "--max-nesting", type=int, default=40, help="bracket nesting allowed in a query (400 above)"
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=1000,
+        help="open connections at most (503 above)",
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("publish", help="the same pages and data files as a static site")
