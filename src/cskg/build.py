@@ -117,23 +117,38 @@ def build(
     started = time.perf_counter()
     sources = load_sources(root)
     asserted_quads = stamp_version(list(dict.fromkeys(sources.quads)))
-    merged = triples_to_graph(asserted_quads)
     shapes = shapes_graph(sources.shapes)
+    chunks = partition(asserted_quads)
     step("load", started)
 
-    started = time.perf_counter()
-    inferred = infer(merged, reasoner)
+    # Reasoning and validation run part by part (see `partition`): the same closure and the
+    # same report as on the whole, with memory bounded by the largest part, not the corpus.
+    reason_seconds = validate_seconds = 0.0
+    inferred_triples: dict[ox.Triple, None] = {}
+    reports: list[ValidationReport] = []
+    for chunk in chunks:
+        began = time.perf_counter()
+        merged = triples_to_graph(chunk)
+        inferred = infer(merged, reasoner)
+        inferred_triples.update(dict.fromkeys(graph_to_triples(inferred)))
+        reason_seconds += time.perf_counter() - began
+
+        began = time.perf_counter()
+        for triple in inferred:
+            merged.add(triple)
+        reports.append(validate(merged, shapes, validator))
+        validate_seconds += time.perf_counter() - began
     inferred_quads = [
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(INFERRED_GRAPH))
-        for t in sorted(graph_to_triples(inferred), key=str)  # a stable order
+        for t in sorted(inferred_triples, key=str)  # a stable order
     ]
-    step("reason", started)
-
-    started = time.perf_counter()
-    for triple in inferred:
-        merged.add(triple)
-    report = validate(merged, shapes, validator)
-    step("validate", started)
+    report = merge_reports(reports)
+    timings["reason"] = round(reason_seconds, 3)
+    if progress:
+        progress(STEPS.index("reason") + 1, len(STEPS), "reason", timings["reason"])
+    timings["validate"] = round(validate_seconds, 3)
+    if progress:
+        progress(STEPS.index("validate") + 1, len(STEPS), "validate", timings["validate"])
 
     result = BuildResult(
         out=out,
@@ -173,6 +188,81 @@ def build(
 
 
 # -- the parts ----------------------------------------------------------------------------------
+
+CONCEPT_BASE = "https://w3id.org/cskg/id/concept/"
+
+
+def partition(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
+    """The asserted quads in independent parts, each with the ontology and the shared triples.
+
+    Two resources are in the same part when a statement links them, except through *shared*
+    nodes: the terms of the ontology graph and the SKOS concepts (`id/concept/`), which every
+    paper may use. A triple between shared nodes and literals only (a concept's label) is given
+    to every part, once. Papers that link to each other only through shared nodes fall in
+    different parts; one paper, or papers that cite each other's resources, stay in one.
+
+    Reasoning part by part gives the closure of the whole as long as no OWL RL rule joins two
+    parts through a shared node, which would take a functional or inverse-functional property,
+    a key or a cardinality axiom with a shared node at the joining end: the ontology has
+    functional properties only, and no data states two values of one for a concept. The shapes
+    are evaluated on each part: every shape of the project looks at a node, its neighbours and
+    the tables of one paper (the growth-rate shape compares market sizes of one area, which is a
+    shared concept: on the whole corpus it would compare one paper's figures with another's).
+    """
+    ontology_graph = ox.NamedNode(ONTOLOGY_GRAPH)
+    schema = [q for q in quads if q.graph_name == ontology_graph]
+    shared_nodes = {t for q in schema for t in (q.subject, q.predicate, q.object)}
+
+    def is_shared(term: object) -> bool:
+        return (
+            isinstance(term, ox.Literal)
+            or term in shared_nodes
+            or (isinstance(term, ox.NamedNode) and term.value.startswith(CONCEPT_BASE))
+        )
+
+    parent: dict[object, object] = {}
+
+    def find(node: object) -> object:
+        root = node
+        while parent.get(root, root) is not root:
+            root = parent[root]
+        while node is not root:  # path compression
+            parent[node], node = root, parent[node]
+        return root
+
+    data = [q for q in quads if q.graph_name != ontology_graph]
+    common: dict[ox.Triple, None] = {}
+    for q in data:
+        s_shared, o_shared = is_shared(q.subject), is_shared(q.object)
+        if s_shared and o_shared:
+            common[q.triple] = None
+        elif not s_shared and not o_shared:
+            a, b = find(q.subject), find(q.object)
+            if a is not b:
+                parent[a] = b
+    groups: dict[object, list[ox.Quad]] = {}
+    for q in data:
+        node = q.object if is_shared(q.subject) else q.subject
+        if not is_shared(node):
+            groups.setdefault(find(node), []).append(q)
+    base = schema + [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in common]
+    # in order of first appearance: a stable order. Parts are not merged into larger calls:
+    # the table shapes compare every observation of an area with every other, so their cost
+    # grows with the square of a part's tables, and they mean the tables of one paper.
+    return [base + group for group in groups.values()] or [base]
+
+
+def merge_reports(reports: list[ValidationReport]) -> ValidationReport:
+    """One report of the parts' reports (a result found in several parts counts once)."""
+    from cskg.validate import ValidationReport, _sort_key
+
+    merged = ValidationReport(conforms=all(r.conforms for r in reports), engine=reports[0].engine)
+    merged.results = sorted({x for r in reports for x in r.results}, key=_sort_key)
+    for r in reports:
+        merged.labels.update(r.labels)
+        merged.shape_owner.update(r.shape_owner)
+    return merged
+
 
 
 def stamp_version(quads: list[ox.Quad]) -> list[ox.Quad]:

@@ -275,6 +275,67 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synth(args: argparse.Namespace) -> int:
+    from cskg.synth import synth
+
+    result = synth(_root(args), Path(args.out), args.papers, args.seed)
+    each = sorted(set(result.triples_per_paper))
+    print(
+        f"cskg: {result.papers} synthetic papers ({result.triples} triples, "
+        f"{'/'.join(map(str, each))} per paper) written to {result.out}; "
+        f"build them with `cskg --root {result.out} build`",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from cskg.push import make_target, password_from, push
+
+    password = password_from(args.password, args.password_env)
+    if args.user is None and password is not None:
+        raise CskgError("a password needs --user")
+    target = make_target(
+        args.endpoint,
+        profile=args.profile,
+        graph_store=args.graph_store,
+        update=args.update,
+        user=args.user,
+        password=password,
+        timeout=args.timeout,
+    )
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int, graph: str, triples: int) -> None:
+        # one line rewritten in place on a terminal; otherwise a line per tenth of the graphs
+        if tty:
+            end = "\n" if done == total else ""
+            print(f"\rcskg: pushed {done}/{total} graphs", end=end, file=sys.stderr, flush=True)
+        elif done == total or done % max(1, total // 10) == 0:
+            print(f"cskg: pushed {done}/{total} graphs", file=sys.stderr)
+
+    report = push(
+        _dist(args) / "cskg.nq",
+        target,
+        method=args.method,
+        batch=args.batch,
+        progress=None if args.quiet else progress,
+    )
+    for miss in report.mismatches:
+        print(
+            f"cskg: <{miss.graph}>: {miss.expected} triples in the release, "
+            f"{miss.found} in the store",
+            file=sys.stderr,
+        )
+    state = "verified" if report.ok else f"{len(report.mismatches)} graphs DIFFER"
+    print(
+        f"cskg: {report.graphs} graphs, {report.triples} triples pushed by {report.method} in "
+        f"{report.write_seconds:.2f} s, counts {state} in {report.verify_seconds:.2f} s",
+        file=sys.stderr,
+    )
+    return 0 if report.ok else EXIT_ERROR
+
+
 # -- parser ---------------------------------------------------------------------------------
 
 
@@ -431,6 +492,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="site", help="folder to write (default: site/)")
     p.add_argument("--base", required=True, help="public URL the site will be served from")
     p.set_defaults(handler=cmd_publish)
+
+    p = sub.add_parser(
+        "synth", help="write a synthetic corpus of N papers shaped like the real one"
+    )
+    p.add_argument("--papers", type=int, required=True, help="how many papers to write")
+    p.add_argument(
+        "--seed", type=int, default=0, help="random seed (the same seed, the same bytes)"
+    )
+    p.add_argument(
+        "--out", required=True, help="project folder to write (data/, ontology/, queries/)"
+    )
+    p.set_defaults(handler=cmd_synth)
+
+    p = sub.add_parser("push", help="load the release into a SPARQL 1.1 store and verify it")
+    p.add_argument("--endpoint", required=True, help="the store's SPARQL query endpoint URL")
+    p.add_argument(
+        "--profile",
+        choices=["virtuoso", "fuseki", "graphdb", "generic"],
+        default="generic",
+        help="store kind: derives the graph store and update URLs from --endpoint",
+    )
+    p.add_argument("--graph-store", help="Graph Store Protocol URL (overrides the profile's)")
+    p.add_argument("--update", help="SPARQL Update URL (default: the profile's, or --endpoint)")
+    p.add_argument(
+        "--method",
+        choices=["auto", "gsp", "update"],
+        default="auto",
+        help="gsp: PUT each graph; update: SPARQL Update batches; auto: gsp when there is a "
+        "graph store",
+    )
+    p.add_argument("--user", help="user name for the store (HTTP digest or basic auth)")
+    p.add_argument(
+        "--password", help="password (visible to other local users; prefer --password-env)"
+    )
+    p.add_argument("--password-env", metavar="VAR", help="read the password from this variable")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each answer")
+    p.add_argument(
+        "--batch", type=int, default=1000, help="triples per SPARQL Update request (method update)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(handler=cmd_push)
 
     p = sub.add_parser("bench", help="measure build and library queries, engines side by side")
     p.add_argument("--runs", type=int, default=5, help="runs per measurement (median reported)")
