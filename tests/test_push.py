@@ -242,6 +242,11 @@ SMALL_NQ = (
 )
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that gave up (the timeout case) breaks the pipe: expected here
+
+
 class LoopbackStore:
     """An HTTP server on a free loopback port answering every request the way `mode` says.
 
@@ -265,7 +270,7 @@ class LoopbackStore:
 
             do_GET = do_PUT = do_POST = _answer
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

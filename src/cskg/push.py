@@ -43,6 +43,9 @@ Store quirks met on Virtuoso 7.2 (the tested store):
 - language tags come back in lower case (`zh-CN` becomes `zh-cn`); the release's tags are already
   lower case, so nothing changes;
 - Chinese text round-trips intact through both methods when sent as UTF-8;
+- a graph store PUT holding one very long literal (200 kB; 60 kB still passes) is refused with
+  "the submitted resource is of unsupported type text/plain" (HTTP 500), whatever the
+  Content-Type; SPARQL Update takes it, so push such a release with `--method update`;
 - `SELECT DISTINCT ?g` over the graphs is pathologically slow; `GROUP BY ?g` answers at once.
 
 Fuseki needs a dataset with a graph store and update service enabled (`fuseki-server --update`);
