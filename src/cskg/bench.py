@@ -363,3 +363,291 @@ def run_bench(
             if server is not None:
                 server.stop()
     return BenchReport(build, query_process, timings, list(stores), runs, endpoints)
+
+
+# -- the scaled benchmark: synthetic corpora of 1, 10, 100, 1000 papers -------------------------
+
+BUILD_STEPS = ("load", "reason", "validate", "write", "store")
+
+
+@dataclass
+class ScalePoint:
+    """The figures measured on one synthetic corpus."""
+
+    papers: int
+    triples: int
+    steps: dict[str, float]  # build step -> seconds (from the release's build.json)
+    wall: float  # the whole `cskg build` process
+    peak_mb: float  # its peak resident memory
+    floor_rate: float  # quads/s of pyoxigraph parsing the release's N-Quads, nothing else
+    load_rate: float  # asserted triples/s of the build's load step
+    queries: dict[str, dict[str, float]]  # engine -> query name -> median seconds
+    skipped: dict[str, str] = field(default_factory=dict)  # engine -> why it was not run
+    #: engine -> query -> why it was not run at this size (too slow at a smaller one)
+    left_out: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class ScaleReport:
+    points: list[ScalePoint]
+    runs: int
+
+    def _point(self, papers: int) -> ScalePoint | None:
+        return next((p for p in self.points if p.papers == papers), None)
+
+    def to_markdown(self) -> str:
+        lines = [
+            f"Synthetic corpora (`cskg synth`, seed 0) built with `cskg build` (default engines) "
+            f"in a child process; query latencies are medians of {self.runs} runs after a warm-up.",
+            "",
+            "| papers | triples | load | reason | validate | write | store | build (process) "
+            "| peak memory | raw parse floor | load rate | load / floor |",
+            "|---:" * 12 + "|",
+        ]
+        for p in self.points:
+            cells = [str(p.papers), f"{p.triples:,}"]
+            cells += [_ms(p.steps.get(s, 0.0)) for s in BUILD_STEPS]
+            cells += [_ms(p.wall), f"{p.peak_mb:,.0f} MB"]
+            cells += [f"{p.floor_rate / 1000:,.0f} k/s", f"{p.load_rate / 1000:,.0f} k/s"]
+            cells.append(f"{p.load_rate / p.floor_rate:.2f}" if p.floor_rate else "—")
+            lines.append("| " + " | ".join(cells) + " |")
+        engines = sorted({e for p in self.points for e in p.queries}, key=_engine_order)
+        names = sorted({n for p in self.points for e in p.queries.values() for n in e})
+        header = ["library query"] + [f"oxigraph, {p.papers}" for p in self.points]
+        with_rdflib = [p for p in self.points if "rdflib" in p.queries]
+        with_virtuoso = [p for p in self.points if "virtuoso" in p.queries]
+        ratio_cols: list[tuple[str, ScalePoint]] = []
+        if with_rdflib:
+            ratio_cols.append(("rdflib", with_rdflib[-1]))
+        if with_virtuoso:
+            ratio_cols.append(("virtuoso", with_virtuoso[-1]))
+        header += [f"{e} / oxigraph, {p.papers}" for e, p in ratio_cols]
+        lines += ["", "| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+        for name in names:
+            cells = [name]
+            for p in self.points:
+                value = p.queries.get("oxigraph", {}).get(name)
+                cells.append(_ms(value) if value is not None else "not run")
+            for engine, p in ratio_cols:
+                ox_value = p.queries.get("oxigraph", {}).get(name)
+                other = p.queries[engine].get(name)
+                cells.append(_scale_ratio(other / ox_value) if other and ox_value else "—")
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", *self._summary(engines)]
+        return "\n".join(lines) + "\n"
+
+    def _summary(self, engines: list[str]) -> list[str]:
+        out = []
+        for p in self.points:
+            for engine in engines:
+                values = list(p.queries.get(engine, {}).values())
+                if values:
+                    out.append(
+                        f"- {p.papers} papers, {engine}: median over the library "
+                        f"{_ms(statistics.median(values))}, slowest {_ms(max(values))}"
+                    )
+            for engine, why in p.skipped.items():
+                out.append(f"- {p.papers} papers, {engine}: not run ({why})")
+            for engine, queries in p.left_out.items():
+                for name, why in queries.items():
+                    if name not in p.queries.get(engine, {}):
+                        out.append(f"- {p.papers} papers, {engine}: {name} not run ({why})")
+        small, large = self._point(100), self._point(1000)
+        if small and large and small.wall:
+            growth = large.wall / small.wall
+            work = large.triples / small.triples
+            out.append(
+                f"- build cost 100 → 1000 papers: {growth:.1f}x for {work:.1f}x the triples "
+                f"({'no worse than' if growth <= work * 1.05 else 'worse than'} linear)"
+            )
+        return out
+
+
+def _scale_ratio(value: float) -> str:
+    return _ratio(value) if value >= 0.1 else f"{value:.2g}x"  # 0.034x, not 0.0x
+
+
+def _engine_order(engine: str) -> tuple[int, str]:
+    return ({"oxigraph": 0, "rdflib": 1, "virtuoso": 2}.get(engine, 9), engine)
+
+
+def _run_measured(command: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, peak resident MB, exit code) of a child process."""
+    import os
+
+    began = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    error = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - began
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{error.decode(errors='replace')}")
+    return wall, usage.ru_maxrss / 1024, process.returncode  # ru_maxrss is in KiB on Linux
+
+
+def _parse_floor(nquads: Path) -> float:
+    """Quads per second of pyoxigraph's parser alone on the release (best of two)."""
+    import pyoxigraph as ox
+
+    best, count = float("inf"), 0
+    for _ in range(2):
+        began = time.perf_counter()
+        count = sum(1 for _ in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS))
+        best = min(best, time.perf_counter() - began)
+    return count / best if best else 0.0
+
+
+def _bounded_median(call: Callable[[], object], runs: int, slow: float = 2.0) -> float:
+    """Median of `runs` calls, or the first call's time alone when it took over `slow` seconds.
+
+    rdflib's engine takes seconds to minutes per query on large data: repeating those would
+    bound the benchmark by the slowest engine without changing the ratio it shows."""
+    began = time.perf_counter()
+    call()
+    first = time.perf_counter() - began
+    if first > slow:
+        return first
+    return _median_call(call, max(1, runs - 1))
+
+
+def run_scale(
+    root: Path,
+    sizes: list[int],
+    *,
+    runs: int = 5,
+    rdflib_max: int = 10,
+    use_virtuoso: bool = True,
+    slow: float = 1.0,
+    progress: Callable[[str], None] = lambda message: None,
+    on_point: Callable[[ScaleReport], None] = lambda report: None,
+) -> ScaleReport:
+    """Synthesise, build and query corpora of each size (see `ScaleReport`).
+
+    A query that took more than `slow` seconds on an engine at one size is not run on that
+    engine at the larger sizes (the report says so): a query whose cost grows with the square
+    of the data would otherwise hold the benchmark for hours. `on_point` gets the report so far
+    after each size."""
+    import json
+
+    from cskg import virtuoso
+    from cskg.store import EmbeddedStore, RdflibStore, RemoteStore
+    from cskg.synth import synth
+
+    library = load_library(root / "queries")
+    points: list[ScalePoint] = []
+    too_slow: dict[str, dict[str, str]] = {}  # engine -> query name -> why it is left out
+    with tempfile.TemporaryDirectory(prefix="cskg-scale-") as scratch:
+        for papers in sizes:
+            corpus = Path(scratch) / f"corpus-{papers}"
+            progress(f"{papers} papers: synth")
+            synth(root, corpus, papers, seed=0)
+            progress(f"{papers} papers: build")
+            command = [sys.executable, "-m", "cskg.cli", "--root", str(corpus), "build", "-q"]
+            wall, peak, _ = _run_measured(command)
+            dist = corpus / "dist"
+            built = json.loads((dist / "build.json").read_text(encoding="utf-8"))
+            counts, steps = built["counts"], built["timings"]
+            progress(f"{papers} papers: parse floor")
+            floor = _parse_floor(dist / "cskg.nq")
+            load = steps.get("load") or 0.0
+            point = ScalePoint(
+                papers=papers,
+                triples=counts["triples"],
+                steps={s: steps[s] for s in BUILD_STEPS if s in steps},
+                wall=wall,
+                peak_mb=peak,
+                floor_rate=floor,
+                load_rate=counts["asserted"] / load if load else 0.0,
+                queries={},
+            )
+            stores: dict[str, object] = {"oxigraph": EmbeddedStore(dist / "store")}
+            if papers <= rdflib_max:
+                progress(f"{papers} papers: rdflib load")
+                stores["rdflib"] = RdflibStore(dist / "cskg.nq")
+            else:
+                point.skipped["rdflib"] = f"above {rdflib_max} papers its queries take too long"
+            server = None
+            if use_virtuoso and virtuoso.available():
+                progress(f"{papers} papers: virtuoso load")
+                server = virtuoso.TempVirtuoso().start()
+                server.load_nquads(dist / "cskg.nq")
+                stores["virtuoso"] = RemoteStore(server.endpoint)
+            elif use_virtuoso:
+                point.skipped["virtuoso"] = "virtuoso-t is not installed"
+            try:
+                for engine, store in stores.items():
+                    progress(f"{papers} papers: queries on {engine}")
+                    timings: dict[str, float] = {}
+                    left_out = too_slow.setdefault(engine, {})
+                    for q in library:
+                        if q.name in left_out:
+                            continue
+                        timings[q.name] = (
+                            _bounded_median(lambda s=store, t=q.text: s.query(t), runs)
+                            if engine == "rdflib"
+                            else _median_call(lambda s=store, t=q.text: s.query(t), runs)
+                        )
+                        if timings[q.name] > slow:
+                            left_out[q.name] = f"over {slow:g} s at {papers} papers"
+                    point.queries[engine] = timings
+                    point.left_out[engine] = dict(left_out)
+            finally:
+                for store in stores.values():
+                    store.close()
+                if server is not None:
+                    server.stop()
+            points.append(point)
+            shutil_rmtree(corpus)  # the next size needs the disk, not this corpus
+            on_point(ScaleReport(list(points), runs))
+    return ScaleReport(points, runs)
+
+
+def shutil_rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def plot_scale(report: ScaleReport, path: Path) -> None:
+    """Log-log plot of cost against corpus size: each build step and each query engine."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
+    papers = [p.papers for p in report.points]
+    for step in (*BUILD_STEPS, "build (process)"):
+        values = [p.wall if step == "build (process)" else p.steps.get(step) for p in report.points]
+        style = "-" if step == "build (process)" else "--"
+        ax.plot(papers, values, style, marker="o", label=f"build: {step}")
+    for engine in ("oxigraph", "rdflib", "virtuoso"):
+        xs = [p.papers for p in report.points if p.queries.get(engine)]
+        ys = [
+            statistics.median(p.queries[engine].values())
+            for p in report.points
+            if p.queries.get(engine)
+        ]
+        if xs:
+            ax.plot(xs, ys, ":", marker="s", linewidth=2, label=f"query median: {engine}")
+    if len(papers) > 1 and report.points[0].wall:
+        first = report.points[0]
+        ax.plot(
+            papers,
+            [first.wall * n / first.papers for n in papers],
+            color="grey",
+            linewidth=0.8,
+            label="linear from 1 paper",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("synthetic papers (about 5,200 triples each)")
+    ax.set_ylabel("seconds")
+    ax.set_title("cskg: cost against corpus size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", ncol=2)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

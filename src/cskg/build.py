@@ -28,7 +28,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,9 +99,6 @@ def build(
     not parse, `cskg.reason.Inconsistent` for an inconsistent ontology and data, `CskgError`
     when the release cannot be written; in every such case `out` is left as it was.
     """
-    from cskg.reason import infer
-    from cskg.validate import validate
-
     root = Path(root).resolve()
     out = Path(out).resolve() if out else root / "dist"
     if engines not in ENGINE_SETS:
@@ -118,31 +115,35 @@ def build(
     sources = load_sources(root)
     asserted_quads = stamp_version(list(dict.fromkeys(sources.quads)))
     shapes = shapes_graph(sources.shapes)
-    chunks = partition(asserted_quads)
     step("load", started)
 
     # Reasoning and validation run part by part (see `partition`): the same closure and the
-    # same report as on the whole, with memory bounded by the largest part, not the corpus.
-    reason_seconds = validate_seconds = 0.0
+    # same report as on the whole, with memory bounded by the largest part, not the corpus;
+    # with several parts, on every core.
     inferred_triples: dict[ox.Triple, None] = {}
     reports: list[ValidationReport] = []
-    for chunk in chunks:
-        began = time.perf_counter()
-        merged = triples_to_graph(chunk)
-        inferred = infer(merged, reasoner)
-        inferred_triples.update(dict.fromkeys(graph_to_triples(inferred)))
-        reason_seconds += time.perf_counter() - began
-
-        began = time.perf_counter()
-        for triple in inferred:
-            merged.add(triple)
-        reports.append(validate(merged, shapes, validator))
-        validate_seconds += time.perf_counter() - began
+    reason_seconds = validate_seconds = 0.0
+    started = time.perf_counter()
+    chunks = partition(asserted_quads)  # counted with the steps it prepares
+    for part_inferred, part_report, seconds in check_parts(
+        chunks, sources.shapes, shapes, reasoner, validator
+    ):
+        inferred_triples.update(dict.fromkeys(part_inferred))
+        reports.append(part_report)
+        reason_seconds += seconds[0]
+        validate_seconds += seconds[1]
     inferred_quads = [
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(INFERRED_GRAPH))
         for t in sorted(inferred_triples, key=str)  # a stable order
     ]
     report = merge_reports(reports)
+    # the steps' wall time, split between reasoning and validation as their CPU time is
+    # (the parts run interleaved on several cores)
+    wall = time.perf_counter() - started
+    busy = reason_seconds + validate_seconds
+    reason_seconds, validate_seconds = (
+        (wall * reason_seconds / busy, wall * validate_seconds / busy) if busy else (0.0, 0.0)
+    )
     timings["reason"] = round(reason_seconds, 3)
     if progress:
         progress(STEPS.index("reason") + 1, len(STEPS), "reason", timings["reason"])
@@ -189,17 +190,21 @@ def build(
 
 # -- the parts ----------------------------------------------------------------------------------
 
-CONCEPT_BASE = "https://w3id.org/cskg/id/concept/"
+ID_BASE = "https://w3id.org/cskg/id/"
+CONCEPT_BASE = ID_BASE + "concept/"
+EVIDENCE_BASE = "https://w3id.org/cskg/graph/evidence/"
 
 
 def partition(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
     """The asserted quads in independent parts, each with the ontology and the shared triples.
 
-    Two resources are in the same part when a statement links them, except through *shared*
-    nodes: the terms of the ontology graph and the SKOS concepts (`id/concept/`), which every
-    paper may use. A triple between shared nodes and literals only (a concept's label) is given
-    to every part, once. Papers that link to each other only through shared nodes fall in
-    different parts; one paper, or papers that cite each other's resources, stay in one.
+    Two resources (`id/...` IRIs, evidence graphs, blank nodes) are in the same part when a
+    statement links them, or when they are named in the same evidence graph; *shared* nodes link
+    nothing: the SKOS concepts (`id/concept/`) and the terms of the ontology and of the
+    vocabularies it reuses, which every paper may use. A triple between shared nodes and
+    literals only (a concept's label) is given to every part, once. Papers that link to each
+    other only through shared nodes fall in different parts; one paper, or papers that cite
+    each other's resources, stay in one.
 
     Reasoning part by part gives the closure of the whole as long as no OWL RL rule joins two
     parts through a shared node, which would take a functional or inverse-functional property,
@@ -211,14 +216,24 @@ def partition(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
     """
     ontology_graph = ox.NamedNode(ONTOLOGY_GRAPH)
     schema = [q for q in quads if q.graph_name == ontology_graph]
-    shared_nodes = {t for q in schema for t in (q.subject, q.predicate, q.object)}
+
+    known: dict[object, bool] = {}
 
     def is_shared(term: object) -> bool:
-        return (
-            isinstance(term, ox.Literal)
-            or term in shared_nodes
-            or (isinstance(term, ox.NamedNode) and term.value.startswith(CONCEPT_BASE))
-        )
+        found = known.get(term)
+        if found is None:
+            if isinstance(term, ox.BlankNode):
+                found = False
+            elif isinstance(term, ox.NamedNode):
+                iri = term.value
+                found = not (
+                    (iri.startswith(ID_BASE) and not iri.startswith(CONCEPT_BASE))
+                    or iri.startswith(EVIDENCE_BASE)
+                )
+            else:
+                found = True  # literals, the default graph
+            known[term] = found
+        return found
 
     parent: dict[object, object] = {}
 
@@ -233,23 +248,120 @@ def partition(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
     data = [q for q in quads if q.graph_name != ontology_graph]
     common: dict[ox.Triple, None] = {}
     for q in data:
-        s_shared, o_shared = is_shared(q.subject), is_shared(q.object)
-        if s_shared and o_shared:
+        linked = [t for t in (q.subject, q.object, q.graph_name) if not is_shared(t)]
+        if not linked or linked == [q.graph_name]:
             common[q.triple] = None
-        elif not s_shared and not o_shared:
-            a, b = find(q.subject), find(q.object)
+        for other in linked[1:]:
+            a, b = find(linked[0]), find(other)
             if a is not b:
                 parent[a] = b
     groups: dict[object, list[ox.Quad]] = {}
     for q in data:
-        node = q.object if is_shared(q.subject) else q.subject
-        if not is_shared(node):
+        if q.triple not in common:
+            node = next(t for t in (q.subject, q.object) if not is_shared(t))
             groups.setdefault(find(node), []).append(q)
     base = schema + [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in common]
     # in order of first appearance: a stable order. Parts are not merged into larger calls:
     # the table shapes compare every observation of an area with every other, so their cost
     # grows with the square of a part's tables, and they mean the tables of one paper.
     return [base + group for group in groups.values()] or [base]
+
+
+_WORK: dict[str, object] = {}  # a worker's shapes and engines, set once per process
+
+
+def check_parts(
+    parts: list[list[ox.Quad]],
+    shape_triples: list[ox.Triple],
+    shapes: rdflib.Graph,
+    reasoner: str,
+    validator: str,
+) -> Iterator[tuple[list[ox.Triple], ValidationReport, tuple[float, float]]]:
+    """(inferred triples, report, (reasoning, validation) seconds) of each part, in order.
+
+    One part is checked in this process. Several are shared among worker processes, one per
+    core. The workers are spawned, not forked: a fork of a process whose other threads hold
+    locks (RocksDB's, a thread pool's) can hang.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    shapes_nt = ox.serialize(shape_triples, format=ox.RdfFormat.N_TRIPLES)
+    workers = min(len(parts) // 2, len(os.sched_getaffinity(0)))
+    if workers < 2:
+        _init_worker(shape_triples, shapes_nt, reasoner, validator, shapes)
+        try:
+            for part in parts:
+                yield _unpack(_check_part(part))
+        finally:
+            _WORK.clear()
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(shape_triples, shapes_nt, reasoner, validator),
+    ) as pool:
+        for outcome in pool.map(_check_part, parts, chunksize=4):
+            yield _unpack(outcome)
+
+
+def _init_worker(
+    shape_triples: list[ox.Triple],
+    shapes_nt: bytes,
+    reasoner: str,
+    validator: str,
+    shapes: rdflib.Graph | None = None,
+) -> None:
+    _WORK.update(
+        shapes=shapes if shapes is not None else shapes_graph(shape_triples),
+        shapes_nt=shapes_nt,
+        engines=(reasoner, validator),
+    )
+
+
+def _unpack(
+    outcome: tuple,
+) -> tuple[list[ox.Triple], ValidationReport, tuple[float, float]]:
+    from cskg.reason import Inconsistent
+
+    if outcome[0] == "inconsistent":  # re-raised here: the exception itself does not pickle
+        raise Inconsistent(outcome[1])
+    return outcome[1], outcome[2], outcome[3]
+
+
+def _check_part(part: list[ox.Quad]) -> tuple:
+    """Reason over and validate one part, with the shapes and engines of `_WORK`."""
+    from cskg.reason import Inconsistent, infer
+    from cskg.validate import validate
+
+    reasoner, validator = _WORK["engines"]  # type: ignore[misc]
+    began = time.perf_counter()
+    merged = triples_to_graph(part)
+    try:
+        inferred = infer(merged, reasoner)
+    except Inconsistent as error:
+        return ("inconsistent", error.problems)
+    part_inferred = list(graph_to_triples(inferred))
+    reasoned = time.perf_counter()
+    for triple in inferred:
+        merged.add(triple)
+    # pyrudof reads N-Triples: written by pyoxigraph from the quads at hand, not converted back
+    # from rdflib
+    data_nt = ox.serialize(
+        dict.fromkeys([*(q.triple for q in part), *part_inferred]),
+        format=ox.RdfFormat.N_TRIPLES,
+    )
+    report = validate(
+        merged,
+        _WORK["shapes"],  # type: ignore[arg-type]
+        validator,
+        data_ntriples=data_nt,
+        shapes_ntriples=_WORK["shapes_nt"],  # type: ignore[arg-type]
+    )
+    done = time.perf_counter()
+    return ("ok", part_inferred, report, (reasoned - began, done - reasoned))
 
 
 def merge_reports(reports: list[ValidationReport]) -> ValidationReport:
@@ -262,7 +374,6 @@ def merge_reports(reports: list[ValidationReport]) -> ValidationReport:
         merged.labels.update(r.labels)
         merged.shape_owner.update(r.shape_owner)
     return merged
-
 
 
 def stamp_version(quads: list[ox.Quad]) -> list[ox.Quad]:

@@ -260,7 +260,32 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from cskg.bench import run_bench
+    from cskg.bench import ScaleReport, plot_scale, run_bench, run_scale
+
+    if args.scale:
+        try:
+            sizes = [int(n) for n in args.scale.split(",")]
+        except ValueError:
+            raise CskgError(f"--scale takes sizes such as 1,10,100: {args.scale!r}") from None
+        if not sizes or min(sizes) < 1:
+            raise CskgError("--scale sizes must be at least 1")
+
+        def write_so_far(report: ScaleReport) -> None:  # a long run keeps what it measured
+            if args.out:
+                Path(args.out).write_text(report.to_markdown(), encoding="utf-8")
+                plot_scale(report, Path(args.out).with_suffix(".png"))
+
+        scale = run_scale(
+            _root(args),
+            sorted(set(sizes)),
+            runs=args.runs,
+            rdflib_max=args.rdflib_max,
+            use_virtuoso=not args.no_virtuoso,
+            progress=lambda message: print(f"bench: {message}", file=sys.stderr),
+            on_point=write_so_far,
+        )
+        sys.stdout.write(scale.to_markdown())
+        return 0
 
     report = run_bench(
         _root(args),
@@ -539,7 +564,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-virtuoso", action="store_true", help="leave Virtuoso out even if installed"
     )
-    p.add_argument("--out", help="also write the Markdown report to this file")
+    p.add_argument(
+        "--scale",
+        metavar="SIZES",
+        help="instead of the paper suite, synthetic corpora of these sizes, e.g. 1,10,100,1000",
+    )
+    p.add_argument(
+        "--rdflib-max",
+        type=int,
+        default=10,
+        metavar="PAPERS",
+        help="with --scale, run rdflib's engine only up to this many papers (it is slow)",
+    )
+    p.add_argument(
+        "--out",
+        help="also write the Markdown report to this file (with --scale, the plot beside it, .png)",
+    )
     p.set_defaults(handler=cmd_bench)
     return parser
 

@@ -96,13 +96,14 @@ def infer(graph: rdflib.Graph, engine: str = "reasonable") -> rdflib.Graph:
     else:
         raise ValueError(f"unknown reasoner {engine!r}; use one of {', '.join(ENGINES)}")
 
-    input_nodes = {n for t in graph for n in (t[0], t[2]) if isinstance(n, URIRef | BNode)}
+    asserted = set(graph)  # membership in a set, not through rdflib's indexes: many lookups
+    input_nodes = {n for t in asserted for n in (t[0], t[2]) if isinstance(n, URIRef | BNode)}
     inferred = Graph()
     for prefix, namespace in graph.namespaces():
         inferred.bind(prefix, namespace, override=True, replace=True)
     for triple in closure:
         plain = _plain(triple)
-        if plain not in graph and _typed(plain) not in graph and keep(plain, input_nodes):
+        if plain not in asserted and _typed(plain) not in asserted and keep(plain, input_nodes):
             inferred.add(plain)
 
     problems = errors + check_consistency(graph, inferred)
@@ -167,9 +168,6 @@ def check_consistency(asserted: rdflib.Graph, inferred: rdflib.Graph) -> list[st
     from rdflib import RDF as R
     from rdflib.collection import Collection
 
-    def types(node: object) -> set:
-        return set(asserted.objects(node, R.type)) | set(inferred.objects(node, R.type))
-
     def triples(pattern: tuple) -> Iterable[tuple]:
         yield from asserted.triples(pattern)
         yield from inferred.triples(pattern)
@@ -183,11 +181,12 @@ def check_consistency(asserted: rdflib.Graph, inferred: rdflib.Graph) -> list[st
         for members in asserted.objects(group, O.members):
             classes = list(Collection(asserted, members))
             pairs.extend((a, b) for i, a in enumerate(classes) for b in classes[i + 1 :])
+    members: dict[object, set] = {}  # class -> its members, asserted or inferred
+    for node, _, cls in triples((None, R.type, None)):
+        members.setdefault(cls, set()).add(node)
     for a, b in pairs:
-        members_a = {s for s, _, _ in triples((None, R.type, a))}
-        for node in sorted(members_a):
-            if b in types(node):
-                problems.append(f"{node} is a member of the disjoint classes {a} and {b}")
+        for node in sorted(members.get(a, set()) & members.get(b, set())):
+            problems.append(f"{node} is a member of the disjoint classes {a} and {b}")
 
     for a, b in asserted.subject_objects(O.differentFrom):
         same = {o for _, _, o in triples((a, O.sameAs, None))}

@@ -135,6 +135,13 @@ def parse_file(
         quads = []
         for q in ox.parse(data, format=fmt):
             s, o, g = q.subject, q.object, q.graph_name
+            if not (
+                isinstance(s, ox.BlankNode)
+                or isinstance(o, ox.BlankNode)
+                or isinstance(g, ox.DefaultGraph)
+            ):
+                quads.append(q)  # nothing to rename: keep the parser's quad (the common case)
+                continue
             if isinstance(s, ox.BlankNode):
                 s = relabel(s)
             if isinstance(o, ox.BlankNode):

@@ -59,7 +59,7 @@ NAME_PREDICATES = {
     "http://purl.org/dc/terms/title",
 }
 
-_WORDS = (
+_WORD_TEXT = (
     "national security network information cyberspace industry cloud data platform service "
     "software hardware system protection development strategy technology innovation "
     "enterprise market infrastructure control defence monitoring encryption identity "
@@ -69,11 +69,13 @@ _WORDS = (
     "intelligent advanced key core public private joint strategic operational technical "
     "growth investment supply chain product terminal device computing storage analytics "
     "threat risk response incident assessment audit access border alliance"
-).split()
-_VERBS = (
+)
+_WORDS = tuple(_WORD_TEXT.split())
+_VERB_TEXT = (
     "supports strengthens promotes requires establishes improves accelerates expands "
     "coordinates guides regulates funds enables drives protects reviews"
-).split()
+)
+_VERBS = tuple(_VERB_TEXT.split())
 _HAN = (
     "国家网络信息安全产业发展战略技术创新企业市场服务软件硬件系统保护管理政策研究中心委员会"
     "办公室局规划法律标准认证云数据平台基础设施控制监测加密身份应用移动互联开放数字智能关键核心"
@@ -269,9 +271,7 @@ class Paper:
                     printed[obs] = f"{_round(rate, places):.{places}f}"
             elif key[2] == CSKG + "productShare":
                 weights = [self.rng.uniform(1, 10) for _ in cells_in_order]
-                shares = [
-                    _round(Decimal(str(100 * w / sum(weights))), 1) for w in weights[:-1]
-                ]
+                shares = [_round(Decimal(str(100 * w / sum(weights))), 1) for w in weights[:-1]]
                 shares.append(Decimal(100) - sum(shares))  # the row sums to exactly 100.0
                 for (_, obs), share in zip(cells_in_order, shares, strict=True):
                     printed[obs] = f"{share:.1f}"

@@ -176,11 +176,20 @@ def _short(node: str | None) -> str:
 
 
 def validate(
-    data_graph: rdflib.Graph, shapes_graph: rdflib.Graph, engine: str = "pyrudof"
+    data_graph: rdflib.Graph,
+    shapes_graph: rdflib.Graph,
+    engine: str = "pyrudof",
+    *,
+    data_ntriples: bytes | None = None,
+    shapes_ntriples: bytes | None = None,
 ) -> ValidationReport:
-    """Validate `data_graph` (one merged graph) against `shapes_graph`."""
+    """Validate `data_graph` (one merged graph) against `shapes_graph`.
+
+    A caller that has the same graphs as N-Triples already (with the same blank-node labels)
+    may pass them: pyrudof then reads those instead of a conversion of the rdflib graphs.
+    """
     if engine == "pyrudof":
-        conforms, results = _pyrudof(data_graph, shapes_graph)
+        conforms, results = _pyrudof(data_graph, shapes_graph, data_ntriples, shapes_ntriples)
     elif engine == "pyshacl":
         conforms, results = _pyshacl(data_graph, shapes_graph)
     else:
@@ -195,14 +204,21 @@ def _nt(node: rdflib.term.Node) -> str:
     return node.n3()
 
 
-def _pyrudof(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[bool, list[dict]]:
+def _pyrudof(
+    data: rdflib.Graph,
+    shapes: rdflib.Graph,
+    data_ntriples: bytes | None = None,
+    shapes_ntriples: bytes | None = None,
+) -> tuple[bool, list[dict]]:
     import pyrudof
 
     rudof = pyrudof.Rudof(pyrudof.RudofConfig())
     with tempfile.TemporaryDirectory(prefix="cskg-shacl-") as tmp:
         data_file, shapes_file = Path(tmp) / "data.nt", Path(tmp) / "shapes.nt"
-        data_file.write_bytes(_ntriples(data))
-        shapes_file.write_bytes(_ntriples(shapes))
+        data_file.write_bytes(data_ntriples if data_ntriples is not None else _ntriples(data))
+        shapes_file.write_bytes(
+            shapes_ntriples if shapes_ntriples is not None else _ntriples(shapes)
+        )
         try:
             rudof.read_data(
                 str(data_file),
@@ -392,26 +408,47 @@ def validate_release(
     """Validate the release in `dist` (its `cskg.nq` and `shapes.ttl`), plus extra data files.
 
     With files, their triples are added to the release's asserted triples and the entailments
-    are computed anew (owlrl with `reference`, else reasonable) before validating.
+    are computed anew (owlrl with `reference`, else reasonable) before validating. As in the
+    build, the data is checked part by part (`cskg.build.partition`: one paper at a time).
     """
     import pyoxigraph as ox
 
-    from cskg.reason import infer
-    from cskg.sources import INFERRED_GRAPH, load_dump, load_extra, parse_file, triples_to_graph
+    from cskg.build import check_parts, merge_reports, partition
+    from cskg.sources import (
+        INFERRED_GRAPH,
+        load_dump,
+        load_extra,
+        parse_file,
+        shapes_graph,
+        triples_to_graph,
+    )
 
     dump, shapes_file = Path(dist) / "cskg.nq", Path(dist) / "shapes.ttl"
     for needed in (dump, shapes_file):
         if not needed.is_file():
             raise CskgError(f"no release at {dist} ({needed.name} missing); run `cskg build`")
     quads = load_dump(dump)
-    shapes = triples_to_graph(q.triple for q in parse_file(shapes_file))
+    shape_triples = [q.triple for q in parse_file(shapes_file)]
+    shapes = shapes_graph(shape_triples)
+    validator = "pyshacl" if reference else "pyrudof"
     if files:
-        extra = load_extra(files)
         inferred = ox.NamedNode(INFERRED_GRAPH)
-        asserted = [q for q in quads if q.graph_name != inferred] + extra
-        data = triples_to_graph(asserted)
-        for triple in infer(data, "owlrl" if reference else "reasonable"):
-            data.add(triple)
-    else:
-        data = triples_to_graph(quads)
-    return validate(data, shapes, "pyshacl" if reference else "pyrudof")
+        asserted = [q for q in quads if q.graph_name != inferred] + load_extra(files)
+        reasoner = "owlrl" if reference else "reasonable"
+        checked = check_parts(partition(asserted), shape_triples, shapes, reasoner, validator)
+        return merge_reports([report for _, report, _ in checked])
+    # the release holds its entailments already: validate each part as it is
+    shapes_nt = ox.serialize(shape_triples, format=ox.RdfFormat.N_TRIPLES)
+    reports = []
+    for part in partition(quads):
+        data_nt = ox.serialize(dict.fromkeys(q.triple for q in part), format=ox.RdfFormat.N_TRIPLES)
+        reports.append(
+            validate(
+                triples_to_graph(part),
+                shapes,
+                validator,
+                data_ntriples=data_nt,
+                shapes_ntriples=shapes_nt,
+            )
+        )
+    return merge_reports(reports)
