@@ -238,3 +238,38 @@ def server(release: Path) -> Iterator[str]:
     running = RunningServer(release)
     yield running.url
     running.close()
+
+
+# -- headless Chromium: Debian's browser and driver, never a downloaded one -------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def headless_chromium(profile: Path, *flags: str, capabilities: dict | None = None):
+    """A Selenium driver for Debian's Chromium in a fresh profile, quiet on the network.
+
+    The explicit driver path keeps Selenium Manager from running, so nothing is downloaded; the
+    background-networking flags stop Chromium's own calls home on a machine without network.
+    """
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        *flags,
+    ):
+        options.add_argument(flag)
+    for name, value in (capabilities or {}).items():
+        options.set_capability(name, value)
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CHROMEDRIVER, CHROMIUM, headless_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 MIIT = "https://w3id.org/cskg/id/agency/miit"
 PLAN_QUOTE_START = (
     "The Ministry of Industry and Information Technology of the People’s Republic of China "
@@ -33,7 +32,6 @@ pytestmark = [
 webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (the test extra)")
 
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
@@ -42,25 +40,12 @@ from selenium.webdriver.common.by import By  # noqa: E402
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1600,1000",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
     # the performance log lists every request the page makes (Network.requestWillBeSent)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    # an explicit driver path: Selenium Manager never runs, so nothing is downloaded
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = headless_chromium(
+        tmp_path_factory.mktemp("chromium-profile"),
+        "--window-size=1600,1000",
+        capabilities={"goog:loggingPrefs": {"performance": "ALL", "browser": "ALL"}},
+    )
     driver.set_window_size(1600, 1000)
     try:
         yield driver
