@@ -73,6 +73,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cskg.errors import CskgError
+from cskg.store import server_message
 
 PROFILES = ("virtuoso", "fuseki", "graphdb", "generic")
 METHODS = ("auto", "gsp", "update")
@@ -198,16 +199,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _trim(body: bytes | None, limit: int = 300) -> str:
-    if not body:
-        return ""
-    text = body.decode("utf-8", errors="replace")
-    if re.search(r"<(html|body|h1|p|pre)\b", text, re.IGNORECASE):
-        text = re.sub(r"<[^>]+>", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    return text[:limit] + ("…" if len(text) > limit else "")
-
-
 def _short(url: str) -> str:
     """A URL for messages: without its query string (graph IRIs are named separately)."""
     return url.split("?", 1)[0]
@@ -270,7 +261,7 @@ class _Client:
 
     def _http_error(self, error: urllib.error.HTTPError, where: str) -> CskgError:
         try:
-            message = _trim(error.read()) if error.fp is not None else ""
+            message = server_message(error.read(), 300) if error.fp is not None else ""
         except (OSError, http.client.HTTPException):
             message = ""
         code = error.code
@@ -464,7 +455,7 @@ def count_graphs(target: Target, graphs: Iterable[str]) -> dict[str, int]:
         except (ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError):
             raise CskgError(
                 f"{_short(target.endpoint)} did not answer the count query with SPARQL results: "
-                f"{_trim(data, 200)}"
+                f"{server_message(data, 200)}"
             ) from None
     return counts
 

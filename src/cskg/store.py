@@ -408,7 +408,8 @@ def _json_term(value: dict[str, Any] | None) -> Term | None:
     raise ValueError(f"unknown term type {kind!r}")
 
 
-def _server_message(body: bytes | None, limit: int = 600) -> str:
+def server_message(body: bytes | None, limit: int = 600) -> str:
+    """A server's error body as one readable line: HTML tags dropped, whitespace collapsed."""
     if not body:
         return ""
     text = body.decode("utf-8", errors="replace")
@@ -488,7 +489,7 @@ class RemoteStore(QueryStore):
             return body, response.headers.get("Content-Type", "")
         except QueryBadFormed as error:
             raise CskgError(
-                f"{where} rejected the query (HTTP 400): {_server_message(_wrapper_body(error))}"
+                f"{where} rejected the query (HTTP 400): {server_message(_wrapper_body(error))}"
             ) from None
         except (EndPointNotFound, Unauthorized, URITooLong, EndPointInternalError) as error:
             code = {
@@ -498,12 +499,11 @@ class RemoteStore(QueryStore):
                 EndPointInternalError: 500,
             }[type(error)]
             raise CskgError(
-                f"{where} answered HTTP {code}: {_server_message(_wrapper_body(error))}"
+                f"{where} answered HTTP {code}: {server_message(_wrapper_body(error))}"
             ) from None
         except urllib.error.HTTPError as error:
             raise CskgError(
-                f"{where} answered HTTP {error.code} {error.reason}: "
-                f"{_server_message(error.read())}"
+                f"{where} answered HTTP {error.code} {error.reason}: {server_message(error.read())}"
             ) from None
         except urllib.error.URLError as error:
             reason = error.reason
@@ -541,7 +541,7 @@ class RemoteStore(QueryStore):
         except (ValueError, KeyError, TypeError):
             raise CskgError(
                 f"{self.endpoint} did not answer with SPARQL results "
-                f"(Content-Type: {content_type or 'none'}): {_server_message(body, 200)}"
+                f"(Content-Type: {content_type or 'none'}): {server_message(body, 200)}"
             ) from None
 
     def query(self, text: str, *, asserted: bool = False) -> Result:
@@ -569,7 +569,7 @@ def _parse_ntriples(
     except SyntaxError:
         raise CskgError(
             f"{where} did not answer with N-Triples (Content-Type: {content_type or 'none'}): "
-            f"{_server_message(body, 200)}"
+            f"{server_message(body, 200)}"
         ) from None
 
 
