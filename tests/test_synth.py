@@ -160,8 +160,67 @@ def test_bench_scale_one(tmp_path: Path) -> None:
     assert all(point.steps[s] > 0 for s in ("load", "reason", "validate", "write", "store"))
     assert point.peak_mb > 10 and point.floor_rate > 0 and point.load_rate > 0
     names = {q.name for q in load_library(ROOT / "queries")}
-    assert set(point.queries["oxigraph"]) == names == set(point.queries["rdflib"])
+    assert set(point.queries["oxigraph"]) == names
+    # rdflib answered each query or was stopped at its budget; never both, never neither
+    finished, stopped = set(point.queries["rdflib"]), set(point.over_budget["rdflib"])
+    assert finished | stopped == names and not finished & stopped
     assert all(v > 0 for v in point.queries["oxigraph"].values())
     text = report.to_markdown()
     for name in names:
         assert re.search(rf"^\| {re.escape(name)} \| [0-9.]+ m?s \|", text, flags=re.M), name
+
+
+def test_rdflib_budget_stops_a_python_call() -> None:
+    from cskg.bench import _within
+
+    def forever() -> None:
+        while True:
+            pass
+
+    assert _within(forever, 0.2) is None
+    took = _within(lambda: sum(range(1000)), 5.0)
+    assert took is not None and took < 5.0
+
+
+def test_scale_targets_are_checked_from_the_figures() -> None:
+    from cskg.bench import ScalePoint, ScaleReport
+
+    def point(papers: int, wall: float, ox: dict, rdflib: dict, late: dict) -> ScalePoint:
+        return ScalePoint(
+            papers=papers,
+            triples=5000 * papers,
+            steps={"load": 1.0},
+            wall=wall,
+            peak_mb=100.0,
+            floor_rate=1_000_000.0,
+            load_rate=600_000.0 if papers < 1000 else 400_000.0,
+            queries={"oxigraph": ox, "rdflib": rdflib},
+            over_budget={"rdflib": late},
+        )
+
+    report = ScaleReport(
+        [
+            point(100, 20.0, {"a": 0.01, "b": 0.02}, {"a": 0.5}, {"b": 2.0}),
+            point(1000, 250.0, {"a": 0.05, "b": 0.3}, {}, {}),
+        ],
+        runs=3,
+    )
+    lines = report.targets()
+    text = "\n".join(lines)
+    # a: 50x; b: stopped at 2 s, so more than 100x: the smallest ratio is a's
+    assert (
+        "- met: every library query at least 20x faster than rdflib's engine at 100 papers "
+        "(smallest: a, 50.0x)"
+        in lines
+    )
+    assert "- met: median over the library under 100.0 ms at 1000 papers (175.0 ms)" not in lines
+    assert "- NOT met: median over the library under 100.0 ms at 1000 papers (175.0 ms)" in lines
+    assert "- NOT met: every library query under 100.0 ms at 1000 papers (1 over: b)" in lines
+    assert "- met: load at 0.60 of the raw parse floor at 100 papers (target 0.5)" in lines
+    assert "- NOT met: load at 0.40 of the raw parse floor at 1000 papers (target 0.5)" in lines
+    assert "- met: full build of 1000 papers in 250.00 s (target 300.00 s)" in lines
+    # 12.5x the time for 10x the triples: worse than linear
+    assert "- NOT met: build cost 100 → 1000 papers grew 12.5x for 10.0x the triples" in lines
+    assert report.points[0].ratio_cell("rdflib", "b") == "> 100x"
+    assert report.points[0].ratio_cell("rdflib", "a") == "50x"
+    assert "| b | 20.0 ms | 300.0 ms | > 100x | — |" in report.to_markdown(), text

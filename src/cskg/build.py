@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import gc
 import json
 import os
 import shutil
@@ -30,6 +31,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +49,7 @@ from cskg.sources import (
     PREFIXES,
     graph_to_triples,
     load_sources,
+    rdflib_triples,
     shapes_graph,
     triples_to_graph,
 )
@@ -69,6 +73,7 @@ LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 OWL = "http://www.w3.org/2002/07/owl#"
 SH = "http://www.w3.org/ns/shacl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 
 #: progress(step number, number of steps, step name, seconds it took)
 Progress = Callable[[int, int, str, float], None]
@@ -99,10 +104,37 @@ def build(
     not parse, `cskg.reason.Inconsistent` for an inconsistent ontology and data, `CskgError`
     when the release cannot be written; in every such case `out` is left as it was.
     """
-    root = Path(root).resolve()
-    out = Path(out).resolve() if out else root / "dist"
     if engines not in ENGINE_SETS:
         raise ValueError(f"unknown engine set {engines!r}; use one of {', '.join(ENGINE_SETS)}")
+    with _collector_paused():
+        return _build(Path(root).resolve(), out, engines, allow_invalid, progress)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for the duration.
+
+    A build makes millions of objects that hold no cycles (quads, terms, tuples); with the
+    collector on, each of its passes over the older generations walks them all again, which
+    cost a third of the load step's time at 1000 papers. Garbage without cycles is freed as
+    usual; the rest waits for the collector, which runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(
+    root: Path,
+    out: Path | None,
+    engines: str,
+    allow_invalid: bool,
+    progress: Progress | None,
+) -> BuildResult:
+    out = Path(out).resolve() if out else root / "dist"
     reasoner, validator = ENGINE_SETS[engines]
     timings: dict[str, float] = {}
 
@@ -113,18 +145,22 @@ def build(
 
     started = time.perf_counter()
     sources = load_sources(root)
-    asserted_quads = stamp_version(list(dict.fromkeys(sources.quads)))
+    # the version stamp concerns the ontology file's quads only: no pass over the corpus
+    ontology_end = sources.ontology_size
+    asserted_quads = list(
+        dict.fromkeys(stamp_version(sources.quads[:ontology_end]) + sources.quads[ontology_end:])
+    )
     shapes = shapes_graph(sources.shapes)
     step("load", started)
 
-    # Reasoning and validation run part by part (see `partition`): the same closure and the
+    # Reasoning and validation run part by part (see `split_parts`): the same closure and the
     # same report as on the whole, with memory bounded by the largest part, not the corpus;
     # with several parts, on every core.
     inferred_triples: dict[ox.Triple, None] = {}
     reports: list[ValidationReport] = []
     reason_seconds = validate_seconds = 0.0
     started = time.perf_counter()
-    chunks = partition(asserted_quads)  # counted with the steps it prepares
+    chunks = split_parts(asserted_quads)  # counted with the steps it prepares
     for part_inferred, part_report, seconds in check_parts(
         chunks, sources.shapes, shapes, reasoner, validator
     ):
@@ -195,7 +231,7 @@ CONCEPT_BASE = ID_BASE + "concept/"
 EVIDENCE_BASE = "https://w3id.org/cskg/graph/evidence/"
 
 
-def partition(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
+def split_parts(quads: list[ox.Quad]) -> Parts:
     """The asserted quads in independent parts, each with the ontology and the shared triples.
 
     Two resources (`id/...` IRIs, evidence graphs, blank nodes) are in the same part when a
@@ -216,23 +252,22 @@ def partition(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
     """
     ontology_graph = ox.NamedNode(ONTOLOGY_GRAPH)
     schema = [q for q in quads if q.graph_name == ontology_graph]
+    data = [q for q in quads if q.graph_name != ontology_graph]
 
     known: dict[object, bool] = {}
 
     def is_shared(term: object) -> bool:
-        found = known.get(term)
-        if found is None:
-            if isinstance(term, ox.BlankNode):
-                found = False
-            elif isinstance(term, ox.NamedNode):
-                iri = term.value
-                found = not (
-                    (iri.startswith(ID_BASE) and not iri.startswith(CONCEPT_BASE))
-                    or iri.startswith(EVIDENCE_BASE)
-                )
-            else:
-                found = True  # literals, the default graph
-            known[term] = found
+        if type(term) is ox.BlankNode:
+            found = False
+        elif type(term) is ox.NamedNode:
+            iri = term.value  # type: ignore[attr-defined]
+            found = not (
+                (iri.startswith(ID_BASE) and not iri.startswith(CONCEPT_BASE))
+                or iri.startswith(EVIDENCE_BASE)
+            )
+        else:
+            found = True  # literals, the default graph
+        known[term] = found
         return found
 
     parent: dict[object, object] = {}
@@ -245,33 +280,86 @@ def partition(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
             parent[node], node = root, parent[node]
         return root
 
-    data = [q for q in quads if q.graph_name != ontology_graph]
+    def union(a: object, b: object) -> None:
+        a, b = find(a), find(b)
+        if a is not b:
+            parent[a] = b
+
+    # Quads come in runs of one graph; the loops below run once per quad of the corpus, so
+    # they do no more than two dictionary lookups each. `anchor[i]` is the node whose part
+    # quad i goes to, or None for a quad of shared nodes and literals only.
+    anchor: list[object] = []
+    keep = anchor.append
+    for graph, run in groupby(data, key=attrgetter("graph_name")):
+        graph_shared = known.get(graph)
+        if graph_shared is None:
+            graph_shared = is_shared(graph)
+        for q in run:
+            s, o = q.subject, q.object
+            s_shared = known.get(s)
+            if s_shared is None:
+                s_shared = is_shared(s)
+            o_shared = known.get(o)
+            if o_shared is None:
+                o_shared = is_shared(o)
+            if s_shared and o_shared:
+                keep(None)  # shared nodes and literals only: every part has it
+            elif graph_shared:
+                keep(o if s_shared else s)
+                if not (s_shared or o_shared):
+                    union(s, o)
+            else:  # a statement of an evidence graph: in the part of its graph
+                keep(graph)
+                if not s_shared:
+                    union(s, graph)
+                if not o_shared:
+                    union(o, graph)
     common: dict[ox.Triple, None] = {}
-    for q in data:
-        linked = [t for t in (q.subject, q.object, q.graph_name) if not is_shared(t)]
-        if not linked or linked == [q.graph_name]:
-            common[q.triple] = None
-        for other in linked[1:]:
-            a, b = find(linked[0]), find(other)
-            if a is not b:
-                parent[a] = b
     groups: dict[object, list[ox.Quad]] = {}
-    for q in data:
-        if q.triple not in common:
-            node = next(t for t in (q.subject, q.object) if not is_shared(t))
-            groups.setdefault(find(node), []).append(q)
+    for q, node in zip(data, anchor, strict=True):
+        if node is None:
+            common[q.triple] = None
+        else:
+            root = find(node)
+            group = groups.get(root)
+            if group is None:
+                group = groups[root] = []
+            group.append(q)
     base = schema + [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in common]
     # in order of first appearance: a stable order. Parts are not merged into larger calls:
     # the table shapes compare every observation of an area with every other, so their cost
     # grows with the square of a part's tables, and they mean the tables of one paper.
-    return [base + group for group in groups.values()] or [base]
+    return Parts(base, list(groups.values()))
+
+
+@dataclass
+class Parts:
+    """The asserted quads split by `split_parts`: what every part has, and what each adds."""
+
+    base: list[ox.Quad]  # the ontology and the triples of shared nodes
+    groups: list[list[ox.Quad]]  # one list per part
+
+    def __len__(self) -> int:
+        return max(1, len(self.groups))
+
+    def __iter__(self) -> Iterator[list[ox.Quad]]:
+        """Each part whole: the base and its own quads."""
+        if not self.groups:
+            yield self.base
+        for group in self.groups:
+            yield self.base + group
+
+
+def partition(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
+    """Each part of `split_parts(quads)` whole (the base and its own quads)."""
+    return list(split_parts(quads))
 
 
 _WORK: dict[str, object] = {}  # a worker's shapes and engines, set once per process
 
 
 def check_parts(
-    parts: list[list[ox.Quad]],
+    parts: Parts,
     shape_triples: list[ox.Triple],
     shapes: rdflib.Graph,
     reasoner: str,
@@ -281,7 +369,9 @@ def check_parts(
 
     One part is checked in this process. Several are shared among worker processes, one per
     core. The workers are spawned, not forked: a fork of a process whose other threads hold
-    locks (RocksDB's, a thread pool's) can hang.
+    locks (RocksDB's, a thread pool's) can hang. Quads travel to and from the workers as
+    N-Quads, which pyoxigraph writes and reads some ten times faster than pickle, and the base
+    that every part shares travels once, when a worker starts.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -289,7 +379,7 @@ def check_parts(
     shapes_nt = ox.serialize(shape_triples, format=ox.RdfFormat.N_TRIPLES)
     workers = min(len(parts) // 2, len(os.sched_getaffinity(0)))
     if workers < 2:
-        _init_worker(shape_triples, shapes_nt, reasoner, validator, shapes)
+        _init_worker(shape_triples, shapes_nt, reasoner, validator, shapes=shapes)
         try:
             for part in parts:
                 yield _unpack(_check_part(part))
@@ -301,10 +391,15 @@ def check_parts(
         workers,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(shape_triples, shapes_nt, reasoner, validator),
+        initargs=(shape_triples, shapes_nt, reasoner, validator, _nquads(parts.base)),
     ) as pool:
-        for outcome in pool.map(_check_part, parts, chunksize=4):
+        tasks = (_nquads(group) for group in parts.groups)
+        for outcome in pool.map(_check_group, tasks, chunksize=4):
             yield _unpack(outcome)
+
+
+def _nquads(quads: list[ox.Quad]) -> bytes:
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
 
 
 def _init_worker(
@@ -312,12 +407,18 @@ def _init_worker(
     shapes_nt: bytes,
     reasoner: str,
     validator: str,
+    base_nquads: bytes = b"",
     shapes: rdflib.Graph | None = None,
 ) -> None:
+    base = list(ox.parse(base_nquads, format=ox.RdfFormat.N_QUADS))
+    terms: dict[object, object] = {}  # the base's terms as rdflib terms, made once
+    triples_to_graph(base, terms)  # type: ignore[arg-type]
     _WORK.update(
         shapes=shapes if shapes is not None else shapes_graph(shape_triples),
         shapes_nt=shapes_nt,
         engines=(reasoner, validator),
+        base=base,
+        terms=terms,
     )
 
 
@@ -328,33 +429,53 @@ def _unpack(
 
     if outcome[0] == "inconsistent":  # re-raised here: the exception itself does not pickle
         raise Inconsistent(outcome[1])
-    return outcome[1], outcome[2], outcome[3]
+    inferred = outcome[1]
+    if isinstance(inferred, bytes):
+        inferred = [q.triple for q in ox.parse(inferred, format=ox.RdfFormat.N_TRIPLES)]
+    return inferred, outcome[2], outcome[3]
+
+
+def _check_group(group_nquads: bytes) -> tuple:
+    """`_check_part` in a worker: the part is the worker's base and these quads."""
+    group = list(ox.parse(group_nquads, format=ox.RdfFormat.N_QUADS))
+    outcome = _check_part(_WORK["base"] + group)  # type: ignore[operator]
+    if outcome[0] == "ok":
+        inferred_nt = ox.serialize(outcome[1], format=ox.RdfFormat.N_TRIPLES)
+        outcome = ("ok", inferred_nt, *outcome[2:])
+    return outcome
 
 
 def _check_part(part: list[ox.Quad]) -> tuple:
     """Reason over and validate one part, with the shapes and engines of `_WORK`."""
+    from rdflib import Graph
+
     from cskg.reason import Inconsistent, infer
     from cskg.validate import validate
 
     reasoner, validator = _WORK["engines"]  # type: ignore[misc]
     began = time.perf_counter()
-    merged = triples_to_graph(part)
+    # a copy of the base's terms: the part's own are not kept for the next part
+    merged = rdflib_triples(part, dict(_WORK["terms"]))  # type: ignore[call-overload]
     try:
         inferred = infer(merged, reasoner)
     except Inconsistent as error:
         return ("inconsistent", error.problems)
     part_inferred = list(graph_to_triples(inferred))
     reasoned = time.perf_counter()
-    for triple in inferred:
-        merged.add(triple)
     # pyrudof reads N-Triples: written by pyoxigraph from the quads at hand, not converted back
-    # from rdflib
+    # from rdflib; it needs no rdflib Graph (the report's labels are looked up in the N-Triples
+    # when there are results)
     data_nt = ox.serialize(
         dict.fromkeys([*(q.triple for q in part), *part_inferred]),
         format=ox.RdfFormat.N_TRIPLES,
     )
+    data_graph = None
+    if validator != "pyrudof":
+        data_graph = Graph()
+        for triple in (*merged, *inferred):
+            data_graph.add(triple)
     report = validate(
-        merged,
+        data_graph,
         _WORK["shapes"],  # type: ignore[arg-type]
         validator,
         data_ntriples=data_nt,
@@ -405,10 +526,15 @@ def order_quads(quads: list[ox.Quad]) -> list[ox.Quad]:
 
     Within a group, graphs keep the order in which the sources name them, and so do triples.
     """
-    first: dict[str, int] = {}
-    for q in quads:
-        first.setdefault(_graph_name(q), len(first))
-    return sorted(quads, key=lambda q: (_graph_rank(_graph_name(q))[0], first[_graph_name(q)]))
+    first: dict[object, int] = {}  # graph name -> its position in the order; one pass
+    for graph in (q.graph_name for q in quads):
+        if graph not in first:
+            first[graph] = len(first)
+    key = {
+        graph: (_graph_rank(graph.value if type(graph) is ox.NamedNode else "")[0], position)
+        for graph, position in first.items()
+    }
+    return sorted(quads, key=lambda q: key[q.graph_name])
 
 
 def _graph_name(quad: ox.Quad) -> str:
@@ -423,17 +549,23 @@ def count(
 ) -> dict[str, object]:
     """The figures of build.json and void.ttl, computed from the quads themselves."""
     everything = asserted + inferred
-    per_graph = Counter(_graph_name(q) for q in everything)
+    per_graph = {
+        (g.value if type(g) is ox.NamedNode else ""): n
+        for g, n in Counter(q.graph_name for q in everything).items()
+    }
     rdf_type = ox.NamedNode(RDF_TYPE)
+    ontology_graph = ox.NamedNode(ONTOLOGY_GRAPH)
     classes = {q.object for q in everything if q.predicate == rdf_type}
+    class_kinds = (ox.NamedNode(OWL + "Class"), ox.NamedNode(OWL + "Restriction"))
     declared = {
         q.subject
         for q in asserted
-        if q.predicate == rdf_type
-        and q.object in (ox.NamedNode(OWL + "Class"), ox.NamedNode(OWL + "Restriction"))
-        and _graph_name(q) == ONTOLOGY_GRAPH
+        if q.graph_name == ontology_graph
+        and q.predicate == rdf_type
+        and q.object in class_kinds
         and isinstance(q.subject, ox.NamedNode)
     }
+    subjects = {q.subject for q in everything}
     shape_nodes = {
         t.subject
         for t in shapes
@@ -445,12 +577,12 @@ def count(
         "asserted": len(asserted),
         "inferred": len(inferred),
         "graphs": len(per_graph),
-        "per_graph": dict(per_graph),
+        "per_graph": per_graph,
         "classes": len(classes),
         "ontology_classes": len(declared),
         "properties": len({q.predicate for q in everything}),
-        "entities": len({q.subject for q in everything if isinstance(q.subject, ox.NamedNode)}),
-        "distinct_subjects": len({q.subject for q in everything}),
+        "entities": sum(1 for s in subjects if type(s) is ox.NamedNode),
+        "distinct_subjects": len(subjects),
         "distinct_objects": len({q.object for q in everything}),
         "shapes": len(shape_nodes),
         "validation_results": len(report.results),
@@ -492,42 +624,45 @@ def _write_jsonld(path: Path, triples: list[ox.Triple]) -> None:
 
 
 def void_description(quads: list[ox.Quad], counts: dict[str, object]) -> str:
-    """VoID and DCAT description of the release (void.ttl)."""
-    from rdflib import BNode, Graph, Literal, Namespace, URIRef
-    from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
+    """VoID and DCAT description of the release (void.ttl).
 
-    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
-    g = Graph()
-    for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS), ("sd", sd)):
-        g.bind(prefix, ns)
-    ds = URIRef(DATASET_IRI)
-    g.add((ds, RDF.type, VOID.Dataset))
-    g.add((ds, RDF.type, DCAT.Dataset))
-    g.add((ds, DCTERMS.title, Literal("Cyberspace security industry knowledge graph", lang="en")))
-    g.add(
-        (
-            ds,
-            DCTERMS.description,
-            Literal(
-                "Ontology, facts with per-sentence provenance, and OWL 2 RL entailments of "
-                f"the paper doi:{DOI} on China's cyberspace security industry.",
-                lang="en",
-            ),
-        )
+    Written with pyoxigraph: with a VoID subset per named graph, a large corpus has hundreds of
+    thousands of triples here, which rdflib's Turtle writer takes minutes over."""
+    void, dcat = "http://rdfs.org/ns/void#", "http://www.w3.org/ns/dcat#"
+    dcterms, sd = "http://purl.org/dc/terms/", "http://www.w3.org/ns/sparql-service-description#"
+    xsd_integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+    rdf_type = ox.NamedNode(RDF_TYPE)
+    ds = ox.NamedNode(DATASET_IRI)
+    triples: list[ox.Triple] = []
+
+    def add(s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal):
+        triples.append(ox.Triple(s, rdf_type if p == RDF_TYPE else ox.NamedNode(p), o))
+
+    add(ds, RDF_TYPE, ox.NamedNode(void + "Dataset"))
+    add(ds, RDF_TYPE, ox.NamedNode(dcat + "Dataset"))
+    add(
+        ds,
+        dcterms + "title",
+        ox.Literal("Cyberspace security industry knowledge graph", language="en"),
     )
-    g.add((ds, DCTERMS.license, URIRef(LICENSE)))
-    g.add((ds, DCTERMS.source, URIRef(f"https://doi.org/{DOI}")))
-    g.add((ds, URIRef(str(DCAT) + "version"), Literal(__version__)))
-    g.add((ds, VOID.uriSpace, Literal("https://w3id.org/cskg/id/")))
+    description = (
+        "Ontology, facts with per-sentence provenance, and OWL 2 RL entailments of "
+        f"the paper doi:{DOI} on China's cyberspace security industry."
+    )
+    add(ds, dcterms + "description", ox.Literal(description, language="en"))
+    add(ds, dcterms + "license", ox.NamedNode(LICENSE))
+    add(ds, dcterms + "source", ox.NamedNode(f"https://doi.org/{DOI}"))
+    add(ds, dcat + "version", ox.Literal(__version__))
+    add(ds, void + "uriSpace", ox.Literal("https://w3id.org/cskg/id/"))
     for key, prop in (
-        ("triples", VOID.triples),
-        ("classes", VOID.classes),
-        ("properties", VOID.properties),
-        ("entities", VOID.entities),
-        ("distinct_subjects", VOID.distinctSubjects),
-        ("distinct_objects", VOID.distinctObjects),
+        ("triples", "triples"),
+        ("classes", "classes"),
+        ("properties", "properties"),
+        ("entities", "entities"),
+        ("distinct_subjects", "distinctSubjects"),
+        ("distinct_objects", "distinctObjects"),
     ):
-        g.add((ds, prop, Literal(counts[key], datatype=XSD.integer)))
+        add(ds, void + prop, ox.Literal(str(counts[key]), datatype=xsd_integer))
     for name, media in (
         ("cskg.trig", "application/trig"),
         ("cskg.nq", "application/n-quads"),
@@ -535,46 +670,47 @@ def void_description(quads: list[ox.Quad], counts: dict[str, object]) -> str:
         ("ontology.jsonld", "application/ld+json"),
         ("shapes.ttl", "text/turtle"),
     ):
-        url = URIRef(DOWNLOAD_BASE + name)
+        url = ox.NamedNode(DOWNLOAD_BASE + name)
         if name.startswith("cskg."):
-            g.add((ds, VOID.dataDump, url))
-        dist = BNode(f"distribution-{name.replace('.', '-')}")
-        g.add((ds, DCAT.distribution, dist))
-        g.add((dist, RDF.type, DCAT.Distribution))
-        g.add((dist, DCAT.downloadURL, url))
-        g.add(
-            (dist, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{media}"))
+            add(ds, void + "dataDump", url)
+        dist = ox.BlankNode(f"distribution-{name.replace('.', '-')}")
+        add(ds, dcat + "distribution", dist)
+        add(dist, RDF_TYPE, ox.NamedNode(dcat + "Distribution"))
+        add(dist, dcat + "downloadURL", url)
+        add(
+            dist,
+            dcat + "mediaType",
+            ox.NamedNode(f"https://www.iana.org/assignments/media-types/{media}"),
         )
-        g.add((dist, DCTERMS.title, Literal(name)))
+        add(dist, dcterms + "title", ox.Literal(name))
     per_graph: dict[str, int] = counts["per_graph"]  # type: ignore[assignment]
     for i, (name, n) in enumerate(per_graph.items()):
         if not name:
             continue
-        subset = BNode(f"subset{i}")
-        g.add((ds, VOID.subset, subset))
-        g.add((subset, RDF.type, VOID.Dataset))
-        g.add((subset, RDF.type, sd.NamedGraph))
-        g.add((subset, sd.name, URIRef(name)))
-        g.add((subset, VOID.triples, Literal(n, datatype=XSD.integer)))
+        subset = ox.BlankNode(f"subset{i}")
+        add(ds, void + "subset", subset)
+        add(subset, RDF_TYPE, ox.NamedNode(void + "Dataset"))
+        add(subset, RDF_TYPE, ox.NamedNode(sd + "NamedGraph"))
+        add(subset, sd + "name", ox.NamedNode(name))
+        add(subset, void + "triples", ox.Literal(str(n), datatype=xsd_integer))
     for vocabulary in sorted(_vocabularies(quads)):
-        g.add((ds, VOID.vocabulary, URIRef(vocabulary)))
-    return g.serialize(format="turtle")
+        add(ds, void + "vocabulary", ox.NamedNode(vocabulary))
+    prefixes = {"void": void, "dcat": dcat, "dcterms": dcterms, "sd": sd, "xsd": XSD}
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
 
 
 def _vocabularies(quads: list[ox.Quad]) -> set[str]:
     """Namespaces of the predicates and classes used."""
     rdf_type = ox.NamedNode(RDF_TYPE)
-    terms = {q.predicate.value for q in quads}
-    terms |= {
-        q.object.value
-        for q in quads
-        if q.predicate == rdf_type and isinstance(q.object, ox.NamedNode)
-    }
+    terms = {q.predicate for q in quads}
+    terms |= {q.object for q in quads if q.predicate == rdf_type}
     out = set()
     for term in terms:
-        cut = max(term.rfind("#"), term.rfind("/"))
+        if type(term) is not ox.NamedNode:
+            continue
+        cut = max(term.value.rfind("#"), term.value.rfind("/"))
         if cut > 0:
-            out.add(term[: cut + 1])
+            out.add(term.value[: cut + 1])
     return out
 
 

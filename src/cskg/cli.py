@@ -572,9 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rdflib-max",
         type=int,
-        default=10,
+        default=100,
         metavar="PAPERS",
-        help="with --scale, run rdflib's engine only up to this many papers (it is slow)",
+        help="with --scale, run rdflib's engine up to this many papers (each query in a budget)",
     )
     p.add_argument(
         "--out",

@@ -81,11 +81,13 @@ def keep(triple: tuple, input_nodes: set) -> bool:
     return not (s == o and p_str == OWL + "sameAs")
 
 
-def infer(graph: rdflib.Graph, engine: str = "reasonable") -> rdflib.Graph:
+def infer(graph: rdflib.Graph | list[tuple], engine: str = "reasonable") -> rdflib.Graph:
     """The instance-level triples that `graph` entails under OWL 2 RL and does not assert.
 
-    `graph` is one merged graph (ontology and data). Raises `Inconsistent` when the closure
-    has a clash, `ValueError` for an unknown engine.
+    `graph` is one merged graph (ontology and data): an rdflib Graph, or a list of distinct
+    (s, p, o) triples of rdflib terms, which `reasonable` takes without the cost of building
+    a Graph. Raises `Inconsistent` when the closure has a clash, `ValueError` for an unknown
+    engine.
     """
     from rdflib import BNode, Graph, URIRef
 
@@ -99,8 +101,9 @@ def infer(graph: rdflib.Graph, engine: str = "reasonable") -> rdflib.Graph:
     asserted = set(graph)  # membership in a set, not through rdflib's indexes: many lookups
     input_nodes = {n for t in asserted for n in (t[0], t[2]) if isinstance(n, URIRef | BNode)}
     inferred = Graph()
-    for prefix, namespace in graph.namespaces():
-        inferred.bind(prefix, namespace, override=True, replace=True)
+    if isinstance(graph, Graph):
+        for prefix, namespace in graph.namespaces():
+            inferred.bind(prefix, namespace, override=True, replace=True)
     for triple in closure:
         plain = _plain(triple)
         if plain not in asserted and _typed(plain) not in asserted and keep(plain, input_nodes):
@@ -136,7 +139,7 @@ def _typed(triple: tuple) -> tuple:
     return triple
 
 
-def _reasonable(graph: rdflib.Graph) -> tuple[list[tuple], list[str]]:
+def _reasonable(graph: rdflib.Graph | list[tuple]) -> tuple[list[tuple], list[str]]:
     import reasonable
 
     reasoner = reasonable.PyReasoner()
@@ -144,7 +147,7 @@ def _reasonable(graph: rdflib.Graph) -> tuple[list[tuple], list[str]]:
     return reasoner.reason(), []
 
 
-def _owlrl(graph: rdflib.Graph) -> tuple[Iterable[tuple], list[str]]:
+def _owlrl(graph: rdflib.Graph | list[tuple]) -> tuple[Iterable[tuple], list[str]]:
     import owlrl
     from owlrl.Namespaces import ERRNS
     from rdflib import Graph
@@ -162,34 +165,57 @@ def _owlrl(graph: rdflib.Graph) -> tuple[Iterable[tuple], list[str]]:
     return closure, errors
 
 
-def check_consistency(asserted: rdflib.Graph, inferred: rdflib.Graph) -> list[str]:
-    """Clashes in asserted ∪ inferred: owl:Nothing, disjoint classes, sameAs vs differentFrom."""
+def check_consistency(asserted: Iterable[tuple], inferred: Iterable[tuple]) -> list[str]:
+    """Clashes in asserted ∪ inferred: owl:Nothing, disjoint classes, sameAs vs differentFrom.
+
+    Both are plain (s, p, o) triples of rdflib terms (an rdflib Graph is one): the indexes this
+    needs are built here in one pass, cheaper than adding every triple to an rdflib Graph. The
+    axioms (disjointness, differentFrom) are taken from the asserted triples only."""
     from rdflib import OWL as O
     from rdflib import RDF as R
-    from rdflib.collection import Collection
 
-    def triples(pattern: tuple) -> Iterable[tuple]:
-        yield from asserted.triples(pattern)
-        yield from inferred.triples(pattern)
-
-    problems: list[str] = []
-    for node, _, _ in triples((None, R.type, O.Nothing)):
-        problems.append(f"{node} is a member of owl:Nothing")
-
-    pairs: list[tuple] = list(asserted.subject_objects(O.disjointWith))
-    for group in asserted.subjects(R.type, O.AllDisjointClasses):
-        for members in asserted.objects(group, O.members):
-            classes = list(Collection(asserted, members))
-            pairs.extend((a, b) for i, a in enumerate(classes) for b in classes[i + 1 :])
     members: dict[object, set] = {}  # class -> its members, asserted or inferred
-    for node, _, cls in triples((None, R.type, None)):
-        members.setdefault(cls, set()).add(node)
+    same_as: dict[object, set] = {}
+    disjoint: list[tuple] = []
+    different: list[tuple] = []
+    groups: list[object] = []  # owl:AllDisjointClasses axioms
+    listed: dict[object, list[object]] = {}  # axiom -> its owl:members lists
+    first: dict[object, object] = {}
+    rest: dict[object, object] = {}
+    axioms = {O.disjointWith, O.differentFrom, O.members, R.first, R.rest}
+    for source, is_asserted in ((asserted, True), (inferred, False)):
+        for s, p, o in source:
+            if p == R.type:
+                members.setdefault(o, set()).add(s)
+                if is_asserted and o == O.AllDisjointClasses:
+                    groups.append(s)
+            elif p == O.sameAs:
+                same_as.setdefault(s, set()).add(o)
+            elif is_asserted and p in axioms:
+                if p == O.disjointWith:
+                    disjoint.append((s, o))
+                elif p == O.differentFrom:
+                    different.append((s, o))
+                elif p == O.members:
+                    listed.setdefault(s, []).append(o)
+                elif p == R.first:
+                    first[s] = o
+                else:
+                    rest[s] = o
+
+    problems = [f"{node} is a member of owl:Nothing" for node in members.get(O.Nothing, ())]
+    pairs = list(disjoint)
+    for group in groups:
+        for head in listed.get(group, []):
+            classes = []
+            while head in first:  # the RDF list, item by item
+                classes.append(first[head])
+                head = rest.get(head)
+            pairs.extend((a, b) for i, a in enumerate(classes) for b in classes[i + 1 :])
     for a, b in pairs:
         for node in sorted(members.get(a, set()) & members.get(b, set())):
             problems.append(f"{node} is a member of the disjoint classes {a} and {b}")
-
-    for a, b in asserted.subject_objects(O.differentFrom):
-        same = {o for _, _, o in triples((a, O.sameAs, None))}
-        if b in same or a == b:
+    for a, b in different:
+        if b in same_as.get(a, set()) or a == b:
             problems.append(f"{a} and {b} are declared different but inferred the same")
     return problems

@@ -69,6 +69,7 @@ class Sources:
     """The parsed sources, as pyoxigraph quads, plus the files they came from."""
 
     quads: list[ox.Quad] = field(default_factory=list)  # ontology + data, each in its graph
+    ontology_size: int = 0  # the first `ontology_size` quads are those of ontology/cskg.ttl
     shapes: list[ox.Triple] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     shape_files: list[Path] = field(default_factory=list)
@@ -131,24 +132,25 @@ def parse_file(
             node = labels[term] = ox.BlankNode(f"{prefix}b{len(labels)}")
         return node
 
+    # `type(x) is` rather than isinstance: this loop runs once per quad of the corpus
+    blank, named = ox.BlankNode, ox.NamedNode
     try:
-        quads = []
+        quads: list[ox.Quad] = []
+        keep = quads.append
         for q in ox.parse(data, format=fmt):
-            s, o, g = q.subject, q.object, q.graph_name
-            if not (
-                isinstance(s, ox.BlankNode)
-                or isinstance(o, ox.BlankNode)
-                or isinstance(g, ox.DefaultGraph)
+            if type(q.graph_name) is named and (
+                type(q.subject) is not blank and type(q.object) is not blank
             ):
-                quads.append(q)  # nothing to rename: keep the parser's quad (the common case)
+                keep(q)  # nothing to rename: the parser's quad as it is (the common case)
                 continue
-            if isinstance(s, ox.BlankNode):
+            s, o, g = q.subject, q.object, q.graph_name
+            if type(s) is blank:
                 s = relabel(s)
-            if isinstance(o, ox.BlankNode):
+            if type(o) is blank:
                 o = relabel(o)
-            if isinstance(g, ox.DefaultGraph):
+            if type(g) is not named:
                 g = target
-            quads.append(ox.Quad(s, q.predicate, o, g))
+            keep(ox.Quad(s, q.predicate, o, g))
         return quads
     except SyntaxError as error:
         raise _syntax_error(path, error) from None
@@ -182,6 +184,7 @@ def load_sources(root: Path) -> Sources:
     ontology, data, shape_files = source_files(root)
     out = Sources(files=[ontology, *data], shape_files=shape_files)
     out.quads.extend(parse_file(ontology, ONTOLOGY_GRAPH, "o"))
+    out.ontology_size = len(out.quads)
     for i, path in enumerate(data):
         out.quads.extend(parse_file(path, data_graph_for(path, root / "data"), f"d{i}x"))
     for i, path in enumerate(shape_files):
@@ -241,12 +244,15 @@ def to_oxigraph(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Lite
     raise TypeError(f"not an RDF term: {term!r}")
 
 
-def triples_to_graph(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
-    """An rdflib Graph of the triples (graph names, if any, are dropped: a merge)."""
-    from rdflib import Graph
+def rdflib_triples(
+    triples: Iterable[ox.Triple | ox.Quad], cache: dict[object, rdflib.term.Node] | None = None
+) -> list[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]]:
+    """The distinct triples as (s, p, o) tuples of rdflib terms (graph names are dropped).
 
-    graph = Graph()
-    cache: dict[object, rdflib.term.Node] = {}
+    `cache` maps pyoxigraph terms to the rdflib terms made for them; a caller converting many
+    graphs that share terms passes the same dictionary each time."""
+    if cache is None:
+        cache = {}
 
     def conv(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
         node = cache.get(term)
@@ -254,9 +260,20 @@ def triples_to_graph(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
             node = cache[term] = to_rdflib(term)
         return node
 
+    out = {(conv(t.subject), conv(t.predicate), conv(t.object)): None for t in triples}
+    return list(out)
+
+
+def triples_to_graph(
+    triples: Iterable[ox.Triple | ox.Quad], cache: dict[object, rdflib.term.Node] | None = None
+) -> rdflib.Graph:
+    """An rdflib Graph of the triples (graph names, if any, are dropped: a merge)."""
+    from rdflib import Graph
+
+    graph = Graph()
     add = graph.add
-    for t in triples:
-        add((conv(t.subject), conv(t.predicate), conv(t.object)))
+    for triple in rdflib_triples(triples, cache):
+        add(triple)
     return graph
 
 

@@ -176,7 +176,7 @@ def _short(node: str | None) -> str:
 
 
 def validate(
-    data_graph: rdflib.Graph,
+    data_graph: rdflib.Graph | None,
     shapes_graph: rdflib.Graph,
     engine: str = "pyrudof",
     *,
@@ -186,8 +186,12 @@ def validate(
     """Validate `data_graph` (one merged graph) against `shapes_graph`.
 
     A caller that has the same graphs as N-Triples already (with the same blank-node labels)
-    may pass them: pyrudof then reads those instead of a conversion of the rdflib graphs.
+    may pass them: pyrudof then reads those instead of a conversion of the rdflib graphs, and
+    `data_graph` may be None (it is made from the N-Triples only if the report names nodes
+    whose labels it should show).
     """
+    if data_graph is None and (data_ntriples is None or engine != "pyrudof"):
+        raise ValueError("validate needs the data graph, or pyrudof and its N-Triples")
     if engine == "pyrudof":
         conforms, results = _pyrudof(data_graph, shapes_graph, data_ntriples, shapes_ntriples)
     elif engine == "pyshacl":
@@ -196,7 +200,14 @@ def validate(
         raise ValueError(f"unknown SHACL engine {engine!r}; use one of {', '.join(ENGINES)}")
     report = ValidationReport(conforms=conforms, engine=engine)
     report.results = _normalise(results, shapes_graph)
-    _describe(report, data_graph, shapes_graph)
+    if report.results:
+        if data_graph is None:
+            import pyoxigraph as ox
+
+            from cskg.sources import triples_to_graph
+
+            data_graph = triples_to_graph(ox.parse(data_ntriples, format=ox.RdfFormat.N_TRIPLES))
+        _describe(report, data_graph, shapes_graph)
     return report
 
 
@@ -205,7 +216,7 @@ def _nt(node: rdflib.term.Node) -> str:
 
 
 def _pyrudof(
-    data: rdflib.Graph,
+    data: rdflib.Graph | None,
     shapes: rdflib.Graph,
     data_ntriples: bytes | None = None,
     shapes_ntriples: bytes | None = None,
@@ -215,7 +226,7 @@ def _pyrudof(
     rudof = pyrudof.Rudof(pyrudof.RudofConfig())
     with tempfile.TemporaryDirectory(prefix="cskg-shacl-") as tmp:
         data_file, shapes_file = Path(tmp) / "data.nt", Path(tmp) / "shapes.nt"
-        data_file.write_bytes(data_ntriples if data_ntriples is not None else _ntriples(data))
+        data_file.write_bytes(data_ntriples if data_ntriples is not None else _ntriples(data))  # type: ignore[arg-type]
         shapes_file.write_bytes(
             shapes_ntriples if shapes_ntriples is not None else _ntriples(shapes)
         )
@@ -409,11 +420,11 @@ def validate_release(
 
     With files, their triples are added to the release's asserted triples and the entailments
     are computed anew (owlrl with `reference`, else reasonable) before validating. As in the
-    build, the data is checked part by part (`cskg.build.partition`: one paper at a time).
+    build, the data is checked part by part (`cskg.build.split_parts`: one paper at a time).
     """
     import pyoxigraph as ox
 
-    from cskg.build import check_parts, merge_reports, partition
+    from cskg.build import check_parts, merge_reports, split_parts
     from cskg.sources import (
         INFERRED_GRAPH,
         load_dump,
@@ -435,12 +446,12 @@ def validate_release(
         inferred = ox.NamedNode(INFERRED_GRAPH)
         asserted = [q for q in quads if q.graph_name != inferred] + load_extra(files)
         reasoner = "owlrl" if reference else "reasonable"
-        checked = check_parts(partition(asserted), shape_triples, shapes, reasoner, validator)
+        checked = check_parts(split_parts(asserted), shape_triples, shapes, reasoner, validator)
         return merge_reports([report for _, report, _ in checked])
     # the release holds its entailments already: validate each part as it is
     shapes_nt = ox.serialize(shape_triples, format=ox.RdfFormat.N_TRIPLES)
     reports = []
-    for part in partition(quads):
+    for part in split_parts(quads):
         data_nt = ox.serialize(dict.fromkeys(q.triple for q in part), format=ox.RdfFormat.N_TRIPLES)
         reports.append(
             validate(
