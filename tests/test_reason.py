@@ -95,3 +95,21 @@ def test_engines_agree_on_real_data():
     }
     assert fast == reference, only
     assert fast, "the real data entails nothing: the ontology's axioms are not applied"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_and_different_is_inconsistent(mini_root, engine):
+    graph = merged(mini_root)
+    graph.add((AGENCY.miit, rdflib.OWL.differentFrom, AGENCY.other))
+    graph.add((AGENCY.miit, rdflib.OWL.sameAs, AGENCY.other))
+    with pytest.raises(Inconsistent, match="declared different but inferred the same"):
+        infer(graph, engine)
+
+
+def test_triples_in_a_list_give_the_graphs_entailments(mini_root):
+    """The build hands reasonable a list of triples rather than an rdflib Graph."""
+    graph = merged(mini_root)
+    assert set(infer(list(graph), "reasonable")) == set(infer(graph, "reasonable"))
+    graph.add((AGENCY.miit, RDF.type, CSKG.Plan))
+    with pytest.raises(Inconsistent, match="disjoint classes"):
+        infer(list(graph), "reasonable")

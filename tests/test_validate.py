@@ -188,3 +188,25 @@ def test_conforming_report_formats(mini_root):
     graph = rdflib.Graph().parse(data=report.to_turtle(), format="turtle")
     assert len(list(graph.subjects(RDF.type, SH.ValidationReport))) == 1
     assert not list(graph.objects(None, SH.result))
+
+
+def test_pyrudof_from_ntriples_alone_gives_the_same_report(mini_root):
+    """The build hands pyrudof N-Triples and no rdflib Graph: the report, labels included,
+    must be the one made from the Graph."""
+    import pyoxigraph as ox
+
+    from cskg.sources import graph_to_triples
+
+    data, shapes = data_and_shapes(mini_root)
+    _break_issuer(data)
+    data_nt = ox.serialize(list(graph_to_triples(data)), format=ox.RdfFormat.N_TRIPLES)
+    shapes_nt = ox.serialize(list(graph_to_triples(shapes)), format=ox.RdfFormat.N_TRIPLES)
+    with_graph = validate(data, shapes, "pyrudof", data_ntriples=data_nt, shapes_ntriples=shapes_nt)
+    alone = validate(None, shapes, "pyrudof", data_ntriples=data_nt, shapes_ntriples=shapes_nt)
+    assert not alone.conforms
+    assert alone.results == with_graph.results
+    assert alone.labels == with_graph.labels
+    english = sorted(str(x) for x in data.objects(CHANGE.growth, RDFS.label) if x.language == "en")
+    assert alone.labels[CHANGE.growth.n3()] == english[0]
+    with pytest.raises(ValueError):
+        validate(None, shapes, "pyshacl", data_ntriples=data_nt)
