@@ -647,6 +647,7 @@ def run_scale(
     import json
 
     from cskg import virtuoso
+    from cskg.errors import CskgError
     from cskg.sources import source_files
     from cskg.store import EmbeddedStore, RdflibStore, RemoteStore
     from cskg.synth import synth
@@ -715,7 +716,13 @@ def run_scale(
                             else:
                                 timings[q.name] = value
                             continue
-                        timings[q.name] = _median_call(run, runs)
+                        try:
+                            timings[q.name] = _median_call(run, runs)
+                        except CskgError as error:  # an endpoint's timeout, mostly
+                            late[q.name] = getattr(store, "timeout", slow)
+                            left_out[q.name] = f"failed at {papers} papers: {error}"
+                            progress(f"{papers} papers: {q.name} on {engine}: {error}")
+                            continue
                         if timings[q.name] > slow:
                             left_out[q.name] = f"over {slow:g} s at {papers} papers"
                     point.queries[engine] = timings
