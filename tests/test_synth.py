@@ -210,8 +210,7 @@ def test_scale_targets_are_checked_from_the_figures() -> None:
     # a: 50x; b: stopped at 2 s, so more than 100x: the smallest ratio is a's
     assert (
         "- met: every library query at least 20x faster than rdflib's engine at 100 papers "
-        "(smallest: a, 50.0x)"
-        in lines
+        "(smallest: a, 50.0x)" in lines
     )
     assert "- met: median over the library under 100.0 ms at 1000 papers (175.0 ms)" not in lines
     assert "- NOT met: median over the library under 100.0 ms at 1000 papers (175.0 ms)" in lines
