@@ -92,7 +92,7 @@ def test_negotiation_redirects_303_and_the_document_holds_the_description(
         got = {
             (s.n3(), p.n3(), o.n3(), g.n3())
             for s, p, o, g in dataset.quads((None, None, None, None))
-            if g != dataset.default_context.identifier
+            if g != dataset.default_graph.identifier
         }
         expected = {(*ox_triple(q), f"<{q.graph_name.value}>") for q in quads_about(store, MIIT)}
     else:
