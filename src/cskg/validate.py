@@ -446,7 +446,7 @@ def validate_release(
         inferred = ox.NamedNode(INFERRED_GRAPH)
         asserted = [q for q in quads if q.graph_name != inferred] + load_extra(files)
         reasoner = "owlrl" if reference else "reasonable"
-        checked = check_parts(split_parts(asserted), shape_triples, shapes, reasoner, validator)
+        checked = check_parts(split_parts(asserted), shape_triples, reasoner, validator)
         return merge_reports([report for _, report, _ in checked])
     # the release holds its entailments already: validate each part as it is
     shapes_nt = ox.serialize(shape_triples, format=ox.RdfFormat.N_TRIPLES)

@@ -70,6 +70,7 @@ def create_app(settings: Settings, *, linked_data: bool = True) -> Starlette:
         max_rows=settings.max_rows,
         max_nesting=settings.max_nesting,
         workers=settings.workers,
+        memory=settings.memory,
     )
     routes = sparql.routes(settings, service)
     if linked_data:

@@ -18,4 +18,5 @@ class Settings:
     max_body: int = 1_000_000  # bytes of a request body; larger gets 413
     max_nesting: int = 40  # depth of { } ( ) nesting in a query; deeper gets 400
     workers: int = 2  # query worker processes
+    memory: bool = False  # each worker loads the release into memory rather than reading the store
     root: Path | None = None  # project folder (queries/ for the query page)

@@ -1,9 +1,11 @@
 """Running untrusted SPARQL queries where they can be stopped.
 
 pyoxigraph evaluates a query inside one call that Python cannot interrupt, so every query runs in
-a separate worker process that holds the release's store open read-only. The server keeps a pool
-of them; a query that outlives the timeout has its worker killed (SIGKILL) and replaced in the
-background, and the client is told (503). The other workers keep serving everyone else.
+a separate worker process that holds the release's store open read-only (or, with `memory`, a
+copy of the release loaded into memory: faster queries for a slower start and RAM per worker).
+The server keeps a pool of them; a query that outlives the timeout has its worker killed
+(SIGKILL) and replaced in the background, and the client is told (503). The other workers keep
+serving everyone else.
 
 Before a query reaches a worker it is checked here, in the server process:
 
@@ -182,13 +184,19 @@ def _run(store: Any, job: dict[str, Any]) -> tuple[str, Any]:
         return "error", f"query failed: {_error_message(error)}"
 
 
-def worker_main(store_path: str, conn: Connection) -> None:
-    """Entry point of a worker process: open the store read-only, answer jobs until told to stop."""
+def worker_main(store_path: str, conn: Connection, memory: bool = False) -> None:
+    """Entry point of a worker process: open the store read-only (or, with `memory`, load the
+    release next to it into memory), answer jobs until told to stop."""
     import pyoxigraph as ox
 
+    from cskg.store import load_in_memory
+
     try:
-        store = ox.Store.read_only(store_path)
-    except OSError as error:
+        if memory:
+            store = load_in_memory(Path(store_path).parent)
+        else:
+            store = ox.Store.read_only(store_path)
+    except (OSError, CskgError) as error:
         conn.send(("failed", _error_message(error)))
         return
     conn.send(("ready", None))
@@ -212,12 +220,15 @@ class _Worker:
     main module, whatever that is.
     """
 
-    def __init__(self, store_path: Path, startup_timeout: float = 60.0) -> None:
+    def __init__(self, store_path: Path, memory: bool = False) -> None:
+        # loading into memory takes about 4 s per million triples
+        startup_timeout = 600.0 if memory else 60.0
         parent, child = socket.socketpair()
         self.conn = Connection(parent.detach())
         fd = child.fileno()
+        command = [sys.executable, "-m", "cskg.publish.workers", str(store_path), str(fd)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cskg.publish.workers", str(store_path), str(fd)],
+            command + (["memory"] if memory else []),
             pass_fds=(fd,),
             stdin=subprocess.DEVNULL,
         )
@@ -250,10 +261,11 @@ class _Worker:
 class WorkerPool:
     """A fixed number of worker processes; `run` hands a job to a free one, within the timeout."""
 
-    def __init__(self, store_path: Path, size: int, timeout: float) -> None:
+    def __init__(self, store_path: Path, size: int, timeout: float, memory: bool = False) -> None:
         if not (store_path / "CURRENT").exists():
             raise CskgError(f"no store at {store_path}: build the release first (cskg build)")
         self.store_path, self.size, self.timeout = store_path, max(size, 1), timeout
+        self.memory = memory
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -263,7 +275,7 @@ class WorkerPool:
         self.killed = 0  # workers stopped for running too long (for tests and logs)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.store_path)
+        worker = _Worker(self.store_path, self.memory)
         with self._lock:
             self._all.add(worker)
         return worker
@@ -354,9 +366,10 @@ class SparqlService:
         max_rows: int = 10_000,
         max_nesting: int = 40,
         workers: int = 2,
+        memory: bool = False,
     ) -> None:
         self.timeout, self.max_rows, self.max_nesting = timeout, max_rows, max_nesting
-        self.pool = WorkerPool(store_path, workers, timeout)
+        self.pool = WorkerPool(store_path, workers, timeout, memory)
 
     async def start(self) -> None:
         await self.pool.start()
@@ -404,4 +417,4 @@ if __name__ == "__main__":
     # Through the package, so that answers pickle as cskg.publish.workers.Answer, not __main__'s.
     from cskg.publish.workers import worker_main as _main
 
-    _main(sys.argv[1], Connection(int(sys.argv[2])))
+    _main(sys.argv[1], Connection(int(sys.argv[2])), memory=sys.argv[3:] == ["memory"])
