@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cskg.errors import EXIT_ERROR, CskgError
+from cskg.store import ENGINES
 
 SELECT_FORMATS = ["table", "csv", "tsv", "json", "md", "sparql-json", "sparql-xml"]
 GRAPH_FORMATS = ["turtle", "json-ld", "ntriples"]
@@ -422,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=30.0, help="remote endpoint timeout in seconds")
     p.add_argument(
         "--engine",
-        choices=["oxigraph", "oxigraph-memory", "rdflib"],
+        choices=ENGINES,
         default="oxigraph",
         help="embedded query engine: the store on disk, the release loaded into memory "
         "(for many queries in one process), or rdflib's (the slow reference)",

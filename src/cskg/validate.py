@@ -440,7 +440,6 @@ def validate_release(
             raise CskgError(f"no release at {dist} ({needed.name} missing); run `cskg build`")
     quads = load_dump(dump)
     shape_triples = [q.triple for q in parse_file(shapes_file)]
-    shapes = shapes_graph(shape_triples)
     validator = "pyshacl" if reference else "pyrudof"
     if files:
         inferred = ox.NamedNode(INFERRED_GRAPH)
@@ -449,6 +448,7 @@ def validate_release(
         checked = check_parts(split_parts(asserted), shape_triples, reasoner, validator)
         return merge_reports([report for _, report, _ in checked])
     # the release holds its entailments already: validate each part as it is
+    shapes = shapes_graph(shape_triples)
     shapes_nt = ox.serialize(shape_triples, format=ox.RdfFormat.N_TRIPLES)
     reports = []
     for part in split_parts(quads):

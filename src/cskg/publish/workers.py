@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from cskg.errors import CskgError
-from cskg.store import _SKIP, Result, check_no_service, keywords, ox_term
+from cskg.store import _SKIP, Result, check_no_service, keywords, load_in_memory, ox_term
 
 #: first keywords of a SPARQL 1.1 Update request
 UPDATE_KEYWORDS = frozenset(
@@ -188,8 +188,6 @@ def worker_main(store_path: str, conn: Connection, memory: bool = False) -> None
     """Entry point of a worker process: open the store read-only (or, with `memory`, load the
     release next to it into memory), answer jobs until told to stop."""
     import pyoxigraph as ox
-
-    from cskg.store import load_in_memory
 
     try:
         if memory:
