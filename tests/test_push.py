@@ -5,6 +5,7 @@ HTTP servers these tests run (401, 403, 500, 206, a cut body, silence, refusal, 
 
 from __future__ import annotations
 
+import http.client
 import http.server
 import os
 import socket
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,7 @@ LIBRARY = sorted((REAL_ROOT / "queries").glob("*.rq"))
 NAMES = [path.stem for path in LIBRARY]
 USER, PASSWORD = "pusher", "Zq7-secret-Xylophone-91"  # distinctive, to be searched for in output
 MIIT = "https://w3id.org/cskg/id/agency/miit"
+RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 needs_virtuoso = [
@@ -232,6 +235,117 @@ def test_a_store_that_loses_writes_fails_the_push(capsys, tmp_path, gsp_store):
     assert "2 graphs DIFFER" in err
 
 
+class RecordingForwarder:
+    """A loopback HTTP server that passes every request on to a real store and records
+    (method, path, sent credentials, body size) of each: what went over the wire."""
+
+    def __init__(self, upstream: str) -> None:
+        parts = urllib.parse.urlsplit(upstream)
+        host, port = parts.hostname, parts.port
+        self.requests: list[tuple[str, str, bool, int]] = []
+        forwarder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # kept-alive connections, as the client asks
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                forwarder.requests.append(
+                    (self.command, self.path, "Authorization" in self.headers, len(body))
+                )
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                upstream = http.client.HTTPConnection(host, port, timeout=120)
+                try:
+                    upstream.request(self.command, self.path, body or None, headers)
+                    answer = upstream.getresponse()
+                    data = answer.read()
+                finally:
+                    upstream.close()
+                self.send_response(answer.status, answer.reason)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("connection", "transfer-encoding", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_HEAD = do_PUT = do_POST = _forward
+
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> RecordingForwarder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def big_release(folder: Path, triples: int) -> Path:
+    """A release with one graph of `triples` triples (some 240 bytes each as N-Triples) and a
+    small graph with a blank node."""
+    big = ox.NamedNode("urn:cskg-test:big")
+    text = "网络安全产业 cyberspace security industry " * 4
+    quads = [
+        ox.Quad(ox.NamedNode(f"urn:cskg-test:s{i}"), RDFS_LABEL, ox.Literal(f"{text}{i}"), big)
+        for i in range(triples)
+    ]
+    small, node = ox.NamedNode("urn:cskg-test:small"), ox.BlankNode("n")
+    quads += [
+        ox.Quad(ox.NamedNode("urn:cskg-test:s0"), RDFS_LABEL, ox.Literal("s0"), small),
+        ox.Quad(ox.NamedNode("urn:cskg-test:s0"), ox.NamedNode("urn:cskg-test:p"), node, small),
+        ox.Quad(node, RDFS_LABEL, ox.Literal("a blank node"), small),
+    ]
+    path = folder / "cskg.nq"
+    ox.serialize(quads, str(path), format=ox.RdfFormat.N_QUADS)
+    return path
+
+
+@pytest.mark.parametrize("batch", [None, 40_000])
+@pytest.mark.virtuoso
+def test_a_large_graph_is_pushed_in_requests_sent_once(tmp_path, batch):
+    """A 30,000-triple graph (7 MB) reaches Virtuoso whole: with the default batch as a PUT and
+    two POSTs, with a larger one in a single PUT. Every write goes over the wire once, with the
+    digest credentials the store asked for on the first request (a HEAD without a body): a
+    client that sends each body first without credentials has its 7 MB PUT reset by Virtuoso."""
+    if not available():
+        pytest.skip("virtuoso-t / isql-vt not on PATH (Debian: virtuoso-opensource-7-bin)")
+    nquads = big_release(tmp_path, 30_000)
+    server = start_virtuoso()
+    try:
+        with RecordingForwarder(server.endpoint) as wire:
+            target = make_target(
+                wire.url + "/sparql", profile="virtuoso", user=USER, password=PASSWORD
+            )
+            report = push(nquads, target, method="gsp", batch=batch)
+        stored = count_graphs(virtuoso_target(server), ["urn:cskg-test:big", "urn:cskg-test:small"])
+    finally:
+        server.stop()
+    assert report.ok and report.triples == 30_003
+    assert stored == {"urn:cskg-test:big": 30_000, "urn:cskg-test:small": 3}
+    head, *rest = wire.requests
+    assert head[:3] == ("HEAD", "/sparql-graph-crud-auth?graph=urn%3Acskg-test%3Abig", False)
+    writes = [(method, path, signed) for method, path, signed, _ in rest if method != "HEAD"]
+    graph_store = "/sparql-graph-crud-auth?graph=urn%3Acskg-test%3A"
+    expected = (
+        [("PUT", graph_store + "big", True)] + [("POST", graph_store + "big", True)] * 2
+        if batch is None
+        else [("PUT", graph_store + "big", True)]
+    )
+    expected += [("PUT", graph_store + "small", True), ("POST", "/sparql", True)]
+    assert writes == expected
+    assert [r for r in rest if r[0] == "HEAD"] == [(*head[:2], True, 0)]  # the challenge answered
+    assert max(size for *_, size in wire.requests) > (7_000_000 if batch else 2_000_000)
+
+
 # -- failures, on loopback servers ------------------------------------------------------------
 
 SMALL_NQ = (
@@ -268,7 +382,7 @@ class LoopbackStore:
                 store.requests.append((self.command, self.path, dict(self.headers.items())))
                 store.respond(self)
 
-            do_GET = do_PUT = do_POST = _answer
+            do_GET = do_HEAD = do_PUT = do_POST = _answer
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -284,7 +398,8 @@ class LoopbackStore:
                 handler.send_header(key, value)
             handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
-            handler.wfile.write(body)
+            if handler.command != "HEAD":
+                handler.wfile.write(body)
 
         challenge = {"WWW-Authenticate": 'Basic realm="store"'}
         if mode == "accept":
@@ -357,18 +472,27 @@ def test_store_failures_are_clear_errors(small_release, mode, user, message):
             push(small_release, _loopback_target(store.url, user=user))
         assert str(caught.value).startswith(f"PUT {store.url}/store (graph <urn:cskg-test:g1>)")
         assert PASSWORD not in str(caught.value)
-        [(method, path, _), *retries] = store.requests
-        assert (method, path) == ("PUT", "/store?graph=urn%3Acskg-test%3Ag1")
-        # credentials go out only after a challenge, and once (urllib does not loop on them)
-        sent = [h.get("Authorization") for _, _, h in store.requests]
-        assert sent[0] is None
-        assert len(retries) == (1 if mode == "401" and user else 0)
+        g1 = "/store?graph=urn%3Acskg-test%3Ag1"
+        # With credentials, a HEAD asks the store how to authenticate before any data is sent;
+        # the credentials go out only after its challenge (mode 401), once per request; and the
+        # PUT itself is sent once.
+        wire = [(m, path, "Authorization" in h) for m, path, h in store.requests]
+        if not user:
+            assert wire == [("PUT", g1, False)]
+        elif mode == "401":
+            assert wire == [("HEAD", g1, False), ("HEAD", g1, True), ("PUT", g1, True)]
+        else:
+            assert wire == [("HEAD", g1, False), ("PUT", g1, False)]
 
 
 def test_timeout(small_release):
     with LoopbackStore("slow") as store:
         began = time.perf_counter()
-        with pytest.raises(CskgError, match=r"graph <urn:cskg-test:g1>\): no answer within 0.5 s"):
+        with pytest.raises(
+            CskgError,
+            match=r"^HEAD .*/store \(authentication, before graph <urn:cskg-test:g1>\): "
+            r"no answer within 0.5 s$",
+        ):
             push(small_release, _loopback_target(store.url, timeout=0.5))
         assert time.perf_counter() - began < 2.5
 
@@ -395,8 +519,13 @@ def test_redirect_is_not_followed_and_credentials_stay(small_release, method):
         with pytest.raises(CskgError, match=f"redirect to {elsewhere.url}/steal not followed"):
             push(small_release, target, method=method)
         assert elsewhere.requests == []
-        # the store itself did get the credentials, after its challenge
-        assert [h.get("Authorization") is not None for _, _, h in store.requests] == [False, True]
+        # the store itself did get the credentials, after its challenge to the HEAD
+        wire = [(m, "Authorization" in h) for m, _, h in store.requests]
+        assert wire == [
+            ("HEAD", False),
+            ("HEAD", True),
+            ("PUT" if method == "gsp" else "POST", True),
+        ]
 
 
 def test_credentials_in_the_url_are_refused():
@@ -442,6 +571,10 @@ def test_batches_keep_blank_node_clusters_together():
     ]
     assert {t for batch, _ in out for t in batch} == set(triples)
     assert set(out[3][0]) == {triples[5], triples[6], triples[7]}  # a and b: one cluster
+    # a graph that fits in one request is one request, blank nodes and all
+    [(whole, blank)] = batches(triples, 9)
+    assert sorted(map(str, whole)) == sorted(map(str, triples)) and blank
+    assert list(batches(triples[:5], 9)) == [(triples[:5], False)]
 
 
 def test_cli_subprocess_error_has_no_traceback_and_no_secret(small_release):
@@ -465,7 +598,8 @@ def test_cli_subprocess_error_has_no_traceback_and_no_secret(small_release):
         f"cskg: error: PUT {store.url}/s (graph <urn:cskg-test:g1>): HTTP 401 Unauthorized: "
         f"the store rejected the credentials of user '{USER}'\n"
     )
-    assert len(store.requests) == 2 and PASSWORD not in done.stderr
+    assert [m for m, _, _ in store.requests] == ["HEAD", "HEAD", "PUT"]
+    assert PASSWORD not in done.stderr
 
 
 def test_cli_option_errors(capsys, small_release, monkeypatch):
@@ -478,3 +612,46 @@ def test_cli_option_errors(capsys, small_release, monkeypatch):
     assert "a password needs --user" in err and PASSWORD not in err
     assert main([*base, "--method", "gsp"]) == 2
     assert "no graph store URL" in capsys.readouterr().err
+
+
+@pytest.mark.virtuoso
+def test_a_graph_that_comes_back_later_in_the_file_is_added_to(tmp_path):
+    """Quads of one graph in two runs (not how `cskg build` writes, but valid N-Quads): the first
+    run replaces the graph, the second adds to it, and the counts verify."""
+    if not available():
+        pytest.skip("virtuoso-t / isql-vt not on PATH (Debian: virtuoso-opensource-7-bin)")
+    nquads = tmp_path / "cskg.nq"
+    nquads.write_text(
+        SMALL_NQ + '<urn:cskg-test:s> <urn:cskg-test:p> "again" <urn:cskg-test:g1> .\n',
+        encoding="utf-8",
+    )
+    server = start_virtuoso()
+    try:
+        for method in ("gsp", "update"):
+            report = push(nquads, virtuoso_target(server), method=method)
+            assert (report.ok, report.graphs, report.triples) == (True, 2, 4)
+            stored = count_graphs(virtuoso_target(server), ["urn:cskg-test:g1", "urn:cskg-test:g2"])
+            assert stored == {"urn:cskg-test:g1": 3, "urn:cskg-test:g2": 1}
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "_:b <urn:cskg-test:p> <urn:cskg-test:o> <urn:cskg-test:g2> .\n",
+            "blank node _:b is in graphs",
+        ),
+        (
+            "<urn:cskg-test:s> <urn:cskg-test:p> <urn:cskg-test:o> .\n",
+            "triples in the default graph",
+        ),
+    ],
+)
+def test_what_a_per_graph_push_cannot_write_is_refused_before_any_request(tmp_path, extra, message):
+    nquads = tmp_path / "cskg.nq"
+    nquads.write_text(SMALL_NQ + extra, encoding="utf-8")
+    with LoopbackStore("accept") as store, pytest.raises(CskgError, match=message):
+        push(nquads, _loopback_target(store.url))
+    assert store.requests == []

@@ -174,6 +174,38 @@ def test_bench_scale_one(tmp_path: Path) -> None:
     assert "1 papers, oxigraph-memory: median over the library" in text
 
 
+@pytest.mark.virtuoso
+def test_bench_scale_pushes_into_virtuoso_and_queries_it() -> None:
+    """At 1 paper the scale benchmark pushes the release into a fresh Virtuoso (every triple,
+    counts verified) and queries another loaded by Virtuoso's bulk loader; with --push-max 0
+    the push is left out and says why."""
+    from cskg import virtuoso
+    from cskg.bench import run_scale
+    from cskg.queries import load_library
+
+    if not virtuoso.available():
+        pytest.skip("virtuoso-t / isql-vt not on PATH (Debian: virtuoso-opensource-7-bin)")
+    report = run_scale(ROOT, [1], runs=1, rdflib_max=0)
+    (point,) = report.points
+    assert point.push is not None and point.push.triples == point.triples
+    assert point.push.write > 0 and point.push.verify > 0
+    names = {q.name for q in load_library(ROOT / "queries")}
+    assert set(point.queries["virtuoso"]) | set(point.over_budget["virtuoso"]) == names
+    text = report.to_markdown()
+    line = re.search(
+        r"^- 1 papers, `cskg push` into Virtuoso: ([0-9,]+) graphs, ([0-9,]+) "
+        r"triples written in .* counts verified in",
+        text,
+        flags=re.M,
+    )
+    assert line and int(line[2].replace(",", "")) == point.triples
+    assert int(line[1].replace(",", "")) == point.push.graphs > 100
+
+    (skipped,) = run_scale(ROOT, [1], runs=1, rdflib_max=0, push_max=0).points
+    assert skipped.push is None
+    assert skipped.skipped["push"] == "run up to 0 papers (--push-max)"
+
+
 def test_rdflib_budget_stops_a_python_call() -> None:
     from cskg.bench import _within
 

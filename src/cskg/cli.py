@@ -282,6 +282,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             sorted(set(sizes)),
             runs=args.runs,
             rdflib_max=args.rdflib_max,
+            push_max=args.push_max,
             use_virtuoso=not args.no_virtuoso,
             progress=lambda message: print(f"bench: {message}", file=sys.stderr),
             on_point=write_so_far,
@@ -563,7 +564,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-env", metavar="VAR", help="read the password from this variable")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each answer")
     p.add_argument(
-        "--batch", type=int, default=1000, help="triples per SPARQL Update request (method update)"
+        "--batch",
+        type=int,
+        help="triples per request (default: 10000 for gsp, where a graph's first batch is PUT "
+        "and the others POSTed; 1000 for update)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(handler=cmd_push)
@@ -584,6 +588,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=100,
         metavar="PAPERS",
         help="with --scale, run rdflib's engine up to this many papers (each query in a budget)",
+    )
+    p.add_argument(
+        "--push-max",
+        type=int,
+        default=100,
+        metavar="PAPERS",
+        help="with --scale, time `cskg push` into a fresh Virtuoso up to this many papers",
     )
     p.add_argument(
         "--out",

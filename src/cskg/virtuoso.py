@@ -86,6 +86,9 @@ DeferInferenceRulesInit = 0
 
 
 # Graphs a fresh Virtuoso 7 database holds before anything is loaded.
+#: the administrator's password of a fresh database (the server listens on loopback only)
+DBA_PASSWORD = "dba"
+
 SYSTEM_GRAPHS = (
     "http://www.openlinksw.com/schemas/virtrdf#",
     "http://localuriqaserver/sparql",
@@ -227,7 +230,7 @@ class TempVirtuoso:
                     "isql-vt",
                     f"127.0.0.1:{self.sql_port}",
                     "dba",
-                    "dba",
+                    DBA_PASSWORD,
                     "VERBOSE=OFF",
                     "BANNER=OFF",
                 ],
