@@ -16,6 +16,19 @@ REPO = Path(__file__).resolve().parents[1]
 #: (e.g. one being fixed) instead of the repository
 REAL_ROOT = Path(os.environ.get("CSKG_TEST_ROOT") or REPO).resolve()
 
+
+def named_quads(store, subject=None, predicate=None, obj=None, graph=None) -> list:
+    """The quads of a release store's named graphs that match the pattern: its default graph
+    holds their merge again (see `cskg.store`), which a quad oracle must not count twice."""
+    import pyoxigraph as ox
+
+    return [
+        quad
+        for quad in store.quads_for_pattern(subject, predicate, obj, graph)
+        if not isinstance(quad.graph_name, ox.DefaultGraph)
+    ]
+
+
 MINI_ONTOLOGY = """\
 @prefix cskg: <https://w3id.org/cskg/ontology#> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .

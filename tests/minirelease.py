@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from cskg.build import load_store
+
 TRIG = """\
 @prefix cskg: <https://w3id.org/cskg/ontology#> .
 @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
@@ -106,8 +108,5 @@ def write_release(dist: Path) -> Path:
     dist.mkdir(parents=True, exist_ok=True)
     quads = list(ox.parse(TRIG.encode("utf-8"), format=ox.RdfFormat.TRIG))
     (dist / "cskg.nq").write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
-    store = ox.Store(str(dist / "store"))
-    store.extend(quads)
-    store.flush()
-    del store
+    load_store(dist / "store", quads)  # as the build writes it: the merge in the default graph
     return dist

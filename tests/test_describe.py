@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import named_quads
 from minirelease import write_release
 
 from cskg.cli import main
@@ -70,7 +71,7 @@ def test_description_matches_the_store(dist, store):
     # every quad with the entity as subject, minus rdf:type, is one (statement, graph) pair
     expected = {
         (q.predicate.value, str(q.object), q.graph_name.value)
-        for q in raw.quads_for_pattern(node, None, None)
+        for q in named_quads(raw, node)
         if q.predicate.value != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     }
     shown = {

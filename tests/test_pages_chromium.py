@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import RunningServer, headless_chromium
+from conftest import RunningServer, headless_chromium, named_quads
 from poisoned import SCRIPT, write_poisoned_release
 
 pytest.importorskip("selenium")
@@ -54,7 +54,8 @@ def test_home_and_resource_pages(browser: webdriver.Chrome, server: str, release
     store = ox.Store.read_only(str(release / "store"))
     labels = {
         q.object.language: q.object.value
-        for q in store.quads_for_pattern(
+        for q in named_quads(
+            store,
             ox.NamedNode("https://w3id.org/cskg/id/agency/miit"),
             ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
             None,
@@ -72,7 +73,7 @@ def test_query_page_runs_a_library_query(
 ) -> None:
     text = (Path(__file__).parents[1] / "queries" / "causal-claims.rq").read_text()
     store = ox.Store.read_only(str(release / "store"))
-    answer = store.query(text, use_default_graph_as_union=True)
+    answer = store.query(text)
     variables = [v.value for v in answer.variables]
     solutions = list(answer)
     browser.get(server + "/query")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import named_quads
 from markupsafe import escape
 from poisoned import JS_IRI, SCRIPT, write_poisoned_release
 
@@ -77,12 +78,12 @@ def test_every_data_file_reloads_and_holds_the_resource_triples(site: Path, rele
     for n, iri in enumerate(sorted(id_iris(release))):
         path = site / iri.removeprefix("https://w3id.org/cskg/")
         node = ox.NamedNode(iri)
-        expected = {q.triple for q in store.quads_for_pattern(node, None, None, None)}
-        expected |= {q.triple for q in store.quads_for_pattern(None, None, node, None)}
+        expected = {q.triple for q in named_quads(store, node, None, None, None)}
+        expected |= {q.triple for q in named_quads(store, None, None, node, None)}
         nt = {q.triple for q in ox.parse(path=f"{path}.nt", format=ox.RdfFormat.N_TRIPLES)}
         assert expected <= nt, iri
         quads = set(ox.parse(path=f"{path}.nq", format=ox.RdfFormat.N_QUADS))
-        assert {q for q in store.quads_for_pattern(node, None, None, None)} <= quads
+        assert {q for q in named_quads(store, node, None, None, None)} <= quads
         trig = set(ox.parse(path=f"{path}.trig", format=ox.RdfFormat.TRIG))
         assert quads == trig
         if n % 10 == 0:  # rdflib is slow: every tenth resource in the other formats

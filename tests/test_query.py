@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import named_quads
 from minirelease import INFERRED, write_release
 
 from cskg.cli import main
@@ -87,7 +88,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def ox_rows(store: ox.Store, query: str) -> list[dict[str, str]]:
     """What pyoxigraph itself answers, as {variable: lexical value} (the CSV view)."""
-    answer = store.query(query, use_default_graph_as_union=True)
+    answer = store.query(query)
     names = [v.value for v in answer.variables]
     return [
         {n: ("" if t is None else t.value) for n, t in zip(names, s, strict=True)} for s in answer
@@ -188,7 +189,7 @@ def test_ask_and_asserted(capsys, dist):
 
 def test_asserted_keeps_named_graph_queries(capsys, dist, oxstore):
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    all_quads = list(oxstore.quads_for_pattern(None, None, None))
+    all_quads = list(named_quads(oxstore, None, None, None))
     asserted = [q for q in all_quads if q.graph_name.value != INFERRED]
     out = run(capsys, "--dist", str(dist), "query", "-e", query, "--format", "csv", "--asserted")[1]
     assert out.splitlines()[1] == str(len({(q.subject, q.predicate, q.object) for q in asserted}))
@@ -211,7 +212,8 @@ def test_construct_formats_parse_back(capsys, dist, oxstore, fmt):
     parsed = {str(t) for t in ox.parse(out.encode(), format=rdf_format)}
     expected = {
         str(ox.Triple(q.subject, q.predicate, q.object))
-        for q in oxstore.quads_for_pattern(
+        for q in named_quads(
+            oxstore,
             None,
             ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
             None,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import RunningServer
+from conftest import RunningServer, named_quads
 from markupsafe import escape
 from poisoned import EVIL, JS_IRI, SCRIPT, write_poisoned_release
 
@@ -56,8 +56,8 @@ def store(release: Path) -> Iterator[ox.Store]:
 
 def quads_about(store: ox.Store, iri: str) -> set[ox.Quad]:
     node = ox.NamedNode(iri)
-    return set(store.quads_for_pattern(node, None, None, None)) | set(
-        store.quads_for_pattern(None, None, node, None)
+    return set(named_quads(store, node, None, None, None)) | set(
+        named_quads(store, None, None, node, None)
     )
 
 
@@ -114,9 +114,7 @@ def test_turtle_carries_the_evidence_of_each_statement(server: str, store: ox.St
     }
     assert evidence
     for name in evidence:
-        quote = next(
-            store.quads_for_pattern(ox.NamedNode(name), ox.NamedNode(CSKG + "quote"), None, None)
-        )
+        quote = named_quads(store, ox.NamedNode(name), ox.NamedNode(CSKG + "quote"), None, None)[0]
         assert (
             rdflib.URIRef(name),
             rdflib.URIRef(CSKG + "quote"),
@@ -180,7 +178,7 @@ def test_every_evidence_graph_and_the_ontology_dereference(server: str, store: o
     assert (status, headers["location"]) == (303, server + path + ".ttl")
     _, _, body = get(server, path + ".trig")
     dataset = rdflib.Dataset().parse(data=body, format="trig")
-    contents = {ox_triple(q) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(name))}
+    contents = {ox_triple(q) for q in named_quads(store, None, None, None, ox.NamedNode(name))}
     got = {(s.n3(), p.n3(), o.n3()) for s, p, o, g in dataset.quads() if str(g) == name}
     assert contents == got  # the graph's own statements, with their graph name
 
@@ -189,8 +187,7 @@ def test_every_evidence_graph_and_the_ontology_dereference(server: str, store: o
     _, _, body = get(server, "/ontology.ttl")
     ontology = rdflib.Graph().parse(data=body, format="turtle")
     expected = {
-        ox_triple(q)
-        for q in store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_ONTOLOGY))
+        ox_triple(q) for q in named_quads(store, None, None, None, ox.NamedNode(GRAPH_ONTOLOGY))
     }
     # blank nodes are relabelled: compare the ground triples
     assert {t for t in expected if "_:" not in "".join(t)} == {
@@ -203,7 +200,7 @@ def test_ontology_page_has_an_anchor_per_term(server: str, store: ox.Store) -> N
     html = body.decode()
     terms = {
         q.subject.value
-        for q in store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_ONTOLOGY))
+        for q in named_quads(store, None, None, None, ox.NamedNode(GRAPH_ONTOLOGY))
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(CSKG)
     }
     assert "https://w3id.org/cskg/ontology#Policy" in terms
@@ -220,26 +217,23 @@ def test_resource_page_shows_labels_statements_evidence_and_incoming(
     node = ox.NamedNode(MIIT)
     labels = {
         q.object.language: q.object.value
-        for q in store.quads_for_pattern(
-            node, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), None, None
+        for q in named_quads(
+            store, node, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), None, None
         )
     }
     assert f'id="label-en">{escape(labels["en"])}<' in html
     assert f'id="label-zh">{escape(labels["zh"])}<' in html
-    for quad in store.quads_for_pattern(node, None, None, None):
+    for quad in named_quads(store, node, None, None, None):
         graph = quad.graph_name.value
         if graph.startswith("https://w3id.org/cskg/graph/evidence/"):
-            quote = next(
-                store.quads_for_pattern(quad.graph_name, ox.NamedNode(CSKG + "quote"), None, None)
-            )
+            quote = named_quads(store, quad.graph_name, ox.NamedNode(CSKG + "quote"), None, None)[0]
             assert f"<q>{escape(quote.object.value)}</q>" in html
     if any(
-        q.graph_name.value == GRAPH_CURATION
-        for q in store.quads_for_pattern(node, None, None, None)
+        q.graph_name.value == GRAPH_CURATION for q in named_quads(store, node, None, None, None)
     ):
         assert '<span class="badge editorial">editorial</span>' in html
     incoming = html.split('id="incoming"')[1]
-    for quad in store.quads_for_pattern(None, None, node, None):
+    for quad in named_quads(store, None, None, node, None):
         if isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(
             "https://w3id.org/cskg/"
         ):
@@ -259,7 +253,6 @@ def test_home_page_counts_and_class_lists(server: str, release: Path, store: ox.
     assert f'href="{server}/dumps/cskg.nq"' in html
     policies = store.query(
         "SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s a <https://w3id.org/cskg/ontology#Policy> }",
-        use_default_graph_as_union=True,
     )
     n = int(next(iter(policies))["n"].value)
     assert re.search(
@@ -271,7 +264,7 @@ def test_home_page_counts_and_class_lists(server: str, release: Path, store: ox.
 
 def test_query_page_runs_a_library_query_without_javascript(server: str, store: ox.Store) -> None:
     text = (Path(__file__).parents[1] / "queries" / "causal-claims.rq").read_text()
-    expected = list(store.query(text, use_default_graph_as_union=True))
+    expected = list(store.query(text))
     parts = urllib.parse.urlsplit(server)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     connection.request(
@@ -316,7 +309,7 @@ def test_void_lists_endpoint_and_dumps_which_reload(server: str, store: ox.Store
     status, headers, body = get(server, "/dumps/cskg.nq")
     assert status == 200 and headers["access-control-allow-origin"] == "*"
     reloaded = list(ox.parse(body, format=ox.RdfFormat.N_QUADS))
-    assert len(reloaded) == len(store)
+    assert len(reloaded) == len(named_quads(store))
 
 
 def test_cors_preflight_for_resource_data(server: str) -> None:

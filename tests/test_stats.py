@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import named_quads
 from minirelease import write_release
 
 from cskg.cli import main
@@ -24,7 +25,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def quads(dist: Path) -> list[ox.Quad]:
-    return list(ox.Store.read_only(str(dist / "store")).quads_for_pattern(None, None, None))
+    return named_quads(ox.Store.read_only(str(dist / "store")))
 
 
 def test_collect_matches_quads(dist, quads):

@@ -207,7 +207,7 @@ def _build(
         step("write", started)
 
         started = time.perf_counter()
-        load_store(new / "store", new / "cskg.nq")
+        load_store(new / "store", quads)
         step("store", started)
         timings["total"] = round(sum(v for k, v in timings.items() if k in STEPS), 3)
         _write_build_json(new, result)
@@ -710,10 +710,18 @@ def _vocabularies(quads: list[ox.Quad]) -> set[str]:
     return out
 
 
-def load_store(path: Path, nquads: Path) -> None:
-    """A pyoxigraph on-disk store holding the quads of `nquads`."""
+def load_store(path: Path, quads: list[ox.Quad]) -> None:
+    """A pyoxigraph on-disk store holding `quads` (those of `cskg.nq`), and in its default graph
+    their RDF merge: each triple once, however many graphs state it.
+
+    Queries take that default graph as it is (`cskg.store.union_options`): pyoxigraph's own
+    union of the named graphs repeats a triple for every graph that states it. The quads are
+    written from the objects at hand rather than bulk-loaded from `cskg.nq`, which would give
+    every blank node a new random label: this way the default graph's blank nodes are those of
+    the named graphs, and both keep the labels of `cskg.nq`."""
     store = ox.Store(str(path))
-    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    store.bulk_extend(quads)
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
     store.optimize()
     store.flush()
     del store  # closes the RocksDB files before the folder is moved

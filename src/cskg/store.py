@@ -7,8 +7,18 @@
 - `RdflibStore`: an rdflib `Dataset` loaded from `dist/cskg.nq`; the slow reference engine.
 - `RemoteStore`: any SPARQL 1.1 endpoint, through SPARQLWrapper.
 
-All three take the default graph to be the union of the named graphs (Virtuoso does that by
-itself); `asserted=True` leaves `<https://w3id.org/cskg/graph/inferred>` out of it.
+All three take the default graph to be the RDF merge of the named graphs: a triple stated in
+several graphs is one triple there, as in rdflib's union. The release's store holds that merge in
+its default graph (the build writes it; `load_in_memory` makes it), because pyoxigraph's own
+union (`use_default_graph_as_union`) yields a triple once per graph that states it, up to 0.5
+(oxigraph issue 1919), which made `COUNT` and `SUM` over the default graph count restated facts
+several times. Virtuoso's default graph is the bag of all its graphs' quads, by design: there a
+query must say `DISTINCT` where a restated triple would count twice. `asserted=True` leaves
+`<https://w3id.org/cskg/graph/inferred>` out: the embedded store then answers from an in-memory
+copy of the other graphs with their merge as the default graph, made on first use (milliseconds
+for the paper, some seconds per million triples), as rdflib's engine answers from a dataset
+without it; a remote endpoint is given the other graphs as its default graph
+(`default-graph-uri`), its named graphs unchanged.
 
 Queries never reach the network or the file system unless `allow_remote` is set: SERVICE is
 refused before evaluation (pyoxigraph and rdflib would both send the HTTP request), and FROM
@@ -231,7 +241,7 @@ class EmbeddedStore(QueryStore):
         except OSError as error:
             raise CskgError(f"cannot open the store at {path}: {error}") from error
         self.allow_remote = allow_remote
-        self._asserted_graphs: list[pyoxigraph.NamedNode] | None = None
+        self._asserted: pyoxigraph.Store | None = None
 
     @classmethod
     def in_memory(cls, dist: Path, *, allow_remote: bool = False) -> EmbeddedStore:
@@ -243,7 +253,7 @@ class EmbeddedStore(QueryStore):
         lookup goes through RocksDB."""
         self = cls.__new__(cls)
         self.store, self.allow_remote = load_in_memory(dist), allow_remote
-        self._asserted_graphs = None
+        self._asserted = None
         self.name = "oxigraph-memory"
         return self
 
@@ -251,29 +261,30 @@ class EmbeddedStore(QueryStore):
     def from_store(cls, store: pyoxigraph.Store, *, allow_remote: bool = False) -> EmbeddedStore:
         """Wrap an already open pyoxigraph store (used by the build and the tests)."""
         self = cls.__new__(cls)
-        self.store, self.allow_remote, self._asserted_graphs = store, allow_remote, None
+        self.store, self.allow_remote, self._asserted = store, allow_remote, None
         return self
 
-    def asserted_graphs(self) -> list[pyoxigraph.NamedNode]:
-        if self._asserted_graphs is None:
-            self._asserted_graphs = [
-                g for g in self.store.named_graphs() if getattr(g, "value", None) != INFERRED_GRAPH
-            ]
-        return self._asserted_graphs
+    def asserted_store(self) -> pyoxigraph.Store:
+        """The release without its inferred graph: an in-memory copy of the store whose default
+        graph is the merge of the other graphs (pyoxigraph, given those graphs as the default
+        graph, would repeat a triple once per graph that states it), made on first use."""
+        if self._asserted is None:
+            self._asserted = asserted_merge(self.store)
+        return self._asserted
 
     def raw(self, text: str, *, asserted: bool = False) -> Any:
         """Run a query and return pyoxigraph's own result object."""
         if not self.allow_remote:
             check_no_service(text)
         # A FROM clause defines the dataset itself; pyoxigraph would let the options override it.
-        options: dict[str, Any] = {}
+        store, options = self.store, {}
         if "from" not in text.lower() or "FROM" not in keywords(text):
             if asserted:
-                options["default_graph"] = self.asserted_graphs()
+                store = self.asserted_store()
             else:
-                options["use_default_graph_as_union"] = True
+                options = union_options(self.store)
         try:
-            return self.store.query(text, **options)
+            return store.query(text, **options)
         except SyntaxError as error:
             # pyoxigraph says "error at LINE:COLUMN: message"
             found = re.match(r"error at (\d+):(\d+)(?:-\d+:\d+)?: (.*)", str(error), re.DOTALL)
@@ -310,7 +321,8 @@ class EmbeddedStore(QueryStore):
 
 
 def load_in_memory(dist: Path) -> pyoxigraph.Store:
-    """A new in-memory pyoxigraph store holding the release in `dist` (its `cskg.nq`)."""
+    """A new in-memory pyoxigraph store holding the release in `dist` (its `cskg.nq`), with the
+    merge of its graphs in the default graph, as in the release's store on disk."""
     import pyoxigraph as ox
 
     nquads = Path(dist) / "cskg.nq"
@@ -321,7 +333,40 @@ def load_in_memory(dist: Path) -> pyoxigraph.Store:
         store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
     except (OSError, SyntaxError) as error:
         raise CskgError(f"cannot load {nquads}: {error}") from error
+    merge_into_default_graph(store)
     return store
+
+
+def merge_into_default_graph(store: pyoxigraph.Store) -> None:
+    """Put the RDF merge of the store's named graphs in its default graph (a set: a triple of
+    several graphs is there once, with the same blank nodes). For an in-memory store; the build
+    writes the store on disk with its merge directly (`cskg.build.load_store`)."""
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+
+def asserted_merge(store: pyoxigraph.Store) -> pyoxigraph.Store:
+    """An in-memory copy of `store`'s named graphs but `<https://w3id.org/cskg/graph/inferred>`,
+    whose default graph is their merge (see `EmbeddedStore.asserted_store`)."""
+    import pyoxigraph as ox
+
+    copy = ox.Store()
+    copy.bulk_load(store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+    copy.update(
+        f"DROP DEFAULT ; DROP SILENT GRAPH <{INFERRED_GRAPH}> ; "
+        "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+    )
+    return copy
+
+
+def union_options(store: pyoxigraph.Store) -> dict[str, Any]:
+    """pyoxigraph query options whose default graph is the merge of the store's named graphs.
+
+    A release store's default graph already is that merge (the release's own data never sits
+    in the default graph), so it is queried as it is; a store without it (a release built before
+    the merge was written) falls back to pyoxigraph's union, which repeats restated triples."""
+    if store.query("ASK { ?s ?p ?o }"):
+        return {}
+    return {"use_default_graph_as_union": True}
 
 
 def _rdflib_term(term: Any) -> Term | None:

@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from cskg.errors import CskgError
 from cskg.results import compact
+from cskg.store import load_in_memory, union_options
 from cskg.vocab import (
     BASE,
     CSKG,
@@ -236,15 +237,14 @@ class Release:
         if (store_path / "CURRENT").exists():
             self.store = ox.Store.read_only(str(store_path))
         elif (dist / "cskg.nq").exists():
-            self.store = ox.Store()
-            self.store.bulk_load(path=str(dist / "cskg.nq"), format=ox.RdfFormat.N_QUADS)
+            self.store = load_in_memory(dist)
         else:
             raise CskgError(f"no release at {dist}: build it first (cskg build)")
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
         rank: dict[tuple[str, str], int] = {}
         self.known: set[str] = set()  # site paths of every project IRI in the release
         self.graphs: set[str] = set()
-        for quad in self.store.quads_for_pattern(None, None, None, None):
+        for quad in self.named_quads(None, None, None):
             for term in (quad.subject, quad.object, quad.graph_name):
                 if isinstance(term, ox.NamedNode):
                     found = site_path(term.value)
@@ -276,7 +276,7 @@ class Release:
                           OPTIONAL {{ ?g <{CSKG}section> ?sec }} }}
               OPTIONAL {{ ?sec <{CSKG}sectionNumber> ?n }}
             }}"""
-        for row in self.store.query(text, use_default_graph_as_union=True):
+        for row in self.store.query(text, **union_options(self.store)):
             g, sec, n, q = (row[v] for v in ("g", "sec", "n", "q"))
             out[g.value] = (
                 sec.value if sec else None,
@@ -297,6 +297,13 @@ class Release:
 
     def resource_paths(self) -> list[str]:
         return sorted(p for p in self.known if p != "ontology")
+
+    def named_quads(self, subject: Any, predicate: Any, obj: Any) -> Iterable[ox.Quad]:
+        """The quads of the named graphs matching the pattern: not the default graph, which holds
+        their merge again (see `cskg.store`)."""
+        for quad in self.store.quads_for_pattern(subject, predicate, obj, None):
+            if type(quad.graph_name) is not ox.DefaultGraph:
+                yield quad
 
     # -- descriptions ----------------------------------------------------------------------
 
@@ -323,11 +330,11 @@ class Release:
             if subject in visited:
                 continue
             visited.add(subject)
-            for quad in self.store.quads_for_pattern(subject, None, None, None):
+            for quad in self.named_quads(subject, None, None):
                 add([quad])
                 if isinstance(quad.object, ox.BlankNode):
                     frontier.append(quad.object)
-        add(self.store.quads_for_pattern(None, None, node, None))  # incoming
+        add(self.named_quads(None, None, node))  # incoming
         add(self.store.quads_for_pattern(None, None, None, node))  # the graph it names
         evidence = {
             q.graph_name
@@ -341,11 +348,7 @@ class Release:
                     self.store.quads_for_pattern(graph, ox.NamedNode(CSKG + predicate), None, graph)
                 )
             for quad in self.store.quads_for_pattern(graph, cskg_section, None, graph):
-                add(
-                    self.store.quads_for_pattern(
-                        quad.object, ox.NamedNode(CSKG + "sectionNumber"), None, None
-                    )
-                )
+                add(self.named_quads(quad.object, ox.NamedNode(CSKG + "sectionNumber"), None))
         return out
 
     def serialize(self, quads: list[ox.Quad], fmt: Format) -> bytes:
@@ -465,7 +468,7 @@ class Release:
 
     def class_counts(self) -> list[tuple[str, int]]:
         text = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"
-        rows = self.store.query(text, use_default_graph_as_union=True)
+        rows = self.store.query(text, **union_options(self.store))
         counts = [
             (r["c"].value, int(r["n"].value)) for r in rows if isinstance(r["c"], ox.NamedNode)
         ]
@@ -473,7 +476,7 @@ class Release:
 
     def instances(self, cls: str) -> list[str]:
         text = f"SELECT DISTINCT ?s WHERE {{ ?s a <{cls}> FILTER(isIRI(?s)) }}"
-        rows = self.store.query(text, use_default_graph_as_union=True)
+        rows = self.store.query(text, **union_options(self.store))
         return sorted((r["s"].value for r in rows), key=lambda i: (self.label(i) or i).lower())
 
     # -- the home and ontology pages -------------------------------------------------------

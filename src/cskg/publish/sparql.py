@@ -318,8 +318,9 @@ def service_description(endpoint: str, settings: Settings) -> str:
     sd:supportedLanguage sd:SPARQL11Query ;
     sd:feature sd:UnionDefaultGraph ;
     sd:resultFormat {formats} ;
-    rdfs:comment \"\"\"Read-only: SPARQL Update is refused (403). The default graph is the union of
-the named graphs; default-graph-uri and named-graph-uri select among the store's own graphs.
+    rdfs:comment \"\"\"Read-only: SPARQL Update is refused (403). The default graph is the merge of
+the named graphs (a triple several graphs state is in it once); default-graph-uri and
+named-graph-uri select among the store's own graphs.
 SERVICE is refused. A query may run {settings.query_timeout:g} s (then 503); answers are cut at
 {settings.max_rows} rows or triples (header {TRUNCATED_HEADER}); request bodies are limited to
 {settings.max_body} bytes (413); brackets may nest {settings.max_nesting} deep (400).\"\"\"@en ;

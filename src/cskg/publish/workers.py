@@ -40,7 +40,15 @@ from pathlib import Path
 from typing import Any
 
 from cskg.errors import CskgError
-from cskg.store import _SKIP, Result, check_no_service, keywords, load_in_memory, ox_term
+from cskg.store import (
+    _SKIP,
+    Result,
+    check_no_service,
+    keywords,
+    load_in_memory,
+    ox_term,
+    union_options,
+)
 
 #: first keywords of a SPARQL 1.1 Update request
 UPDATE_KEYWORDS = frozenset(
@@ -154,7 +162,7 @@ def _run(store: Any, job: dict[str, Any]) -> tuple[str, Any]:
         options["default_graph"] = [ox.NamedNode(g) for g in default_graphs or []]
         options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or []]
     elif "from" not in text.lower() or "FROM" not in keywords(text):
-        options["use_default_graph_as_union"] = True
+        options.update(union_options(store))
     try:
         answer = store.query(text, **options)
     except SyntaxError as error:
