@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import http.client
+import os
 import statistics
 import subprocess
 import sys
@@ -603,8 +604,6 @@ def _engine_order(engine: str) -> tuple[int, str]:
 
 def _run_measured(command: list[str]) -> tuple[float, float, int]:
     """(wall seconds, peak resident MB, exit code) of a child process."""
-    import os
-
     began = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert process.stderr is not None
@@ -707,6 +706,7 @@ def run_scale(
             corpus = Path(scratch) / f"corpus-{papers}"
             progress(f"{papers} papers: synth")
             synth(root, corpus, papers, seed=0)
+            os.sync()  # the corpus on disk, so that writing it back does not slow the build
             progress(f"{papers} papers: build")
             command = [sys.executable, "-m", "cskg.cli", "--root", str(corpus), "build", "-q"]
             wall, peak, _ = _run_measured(command)

@@ -242,6 +242,7 @@ class EmbeddedStore(QueryStore):
             raise CskgError(f"cannot open the store at {path}: {error}") from error
         self.allow_remote = allow_remote
         self._asserted: pyoxigraph.Store | None = None
+        self._union: dict[str, Any] | None = None
 
     @classmethod
     def in_memory(cls, dist: Path, *, allow_remote: bool = False) -> EmbeddedStore:
@@ -253,7 +254,7 @@ class EmbeddedStore(QueryStore):
         lookup goes through RocksDB."""
         self = cls.__new__(cls)
         self.store, self.allow_remote = load_in_memory(dist), allow_remote
-        self._asserted = None
+        self._asserted = self._union = None
         self.name = "oxigraph-memory"
         return self
 
@@ -261,7 +262,8 @@ class EmbeddedStore(QueryStore):
     def from_store(cls, store: pyoxigraph.Store, *, allow_remote: bool = False) -> EmbeddedStore:
         """Wrap an already open pyoxigraph store (used by the build and the tests)."""
         self = cls.__new__(cls)
-        self.store, self.allow_remote, self._asserted = store, allow_remote, None
+        self.store, self.allow_remote = store, allow_remote
+        self._asserted = self._union = None
         return self
 
     def asserted_store(self) -> pyoxigraph.Store:
@@ -282,7 +284,9 @@ class EmbeddedStore(QueryStore):
             if asserted:
                 store = self.asserted_store()
             else:
-                options = union_options(self.store)
+                if self._union is None:
+                    self._union = union_options(self.store)
+                options = self._union
         try:
             return store.query(text, **options)
         except SyntaxError as error:

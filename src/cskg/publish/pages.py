@@ -240,6 +240,7 @@ class Release:
             self.store = load_in_memory(dist)
         else:
             raise CskgError(f"no release at {dist}: build it first (cskg build)")
+        self.union = union_options(self.store)  # the query options of its default graph
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
         rank: dict[tuple[str, str], int] = {}
         self.known: set[str] = set()  # site paths of every project IRI in the release
@@ -276,7 +277,7 @@ class Release:
                           OPTIONAL {{ ?g <{CSKG}section> ?sec }} }}
               OPTIONAL {{ ?sec <{CSKG}sectionNumber> ?n }}
             }}"""
-        for row in self.store.query(text, **union_options(self.store)):
+        for row in self.store.query(text, **self.union):
             g, sec, n, q = (row[v] for v in ("g", "sec", "n", "q"))
             out[g.value] = (
                 sec.value if sec else None,
@@ -468,7 +469,7 @@ class Release:
 
     def class_counts(self) -> list[tuple[str, int]]:
         text = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"
-        rows = self.store.query(text, **union_options(self.store))
+        rows = self.store.query(text, **self.union)
         counts = [
             (r["c"].value, int(r["n"].value)) for r in rows if isinstance(r["c"], ox.NamedNode)
         ]
@@ -476,7 +477,7 @@ class Release:
 
     def instances(self, cls: str) -> list[str]:
         text = f"SELECT DISTINCT ?s WHERE {{ ?s a <{cls}> FILTER(isIRI(?s)) }}"
-        rows = self.store.query(text, **union_options(self.store))
+        rows = self.store.query(text, **self.union)
         return sorted((r["s"].value for r in rows), key=lambda i: (self.label(i) or i).lower())
 
     # -- the home and ontology pages -------------------------------------------------------

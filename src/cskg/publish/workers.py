@@ -151,7 +151,9 @@ def _error_message(error: BaseException) -> str:
     return str(error).strip() or type(error).__name__
 
 
-def _run(store: Any, job: dict[str, Any]) -> tuple[str, Any]:
+def _run(store: Any, job: dict[str, Any], union: dict[str, Any]) -> tuple[str, Any]:
+    """Answer one job; `union` holds the query options of the store's default graph
+    (`cskg.store.union_options`), worked out once per worker."""
     import pyoxigraph as ox
 
     text: str = job["query"]
@@ -162,7 +164,7 @@ def _run(store: Any, job: dict[str, Any]) -> tuple[str, Any]:
         options["default_graph"] = [ox.NamedNode(g) for g in default_graphs or []]
         options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or []]
     elif "from" not in text.lower() or "FROM" not in keywords(text):
-        options.update(union_options(store))
+        options.update(union)
     try:
         answer = store.query(text, **options)
     except SyntaxError as error:
@@ -205,6 +207,7 @@ def worker_main(store_path: str, conn: Connection, memory: bool = False) -> None
     except (OSError, CskgError) as error:
         conn.send(("failed", _error_message(error)))
         return
+    union = union_options(store)
     conn.send(("ready", None))
     while True:
         try:
@@ -214,7 +217,7 @@ def worker_main(store_path: str, conn: Connection, memory: bool = False) -> None
         if job is None:
             return
         try:
-            conn.send(_run(store, job))
+            conn.send(_run(store, job, union))
         except Exception as error:
             conn.send(("error", f"query failed: {_error_message(error)}"))
 
