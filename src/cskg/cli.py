@@ -506,8 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--memory",
         action="store_true",
-        help="each worker loads the release into memory: most queries about 3x faster on a "
-        "large release, for about 4 s and 0.5 GB per million triples and worker at start",
+        help="each worker loads the release into memory: most queries about 2x faster on a "
+        "large release, for about 7 s per million triples and worker at start",
     )
     p.add_argument(
         "--max-body", type=int, default=1_000_000, help="request body limit in bytes (413 above)"

@@ -249,9 +249,9 @@ class EmbeddedStore(QueryStore):
         """The release loaded into an in-memory pyoxigraph store, from its `cskg.nq`.
 
         For a process that runs many queries (`cskg serve --memory`, a notebook): loading
-        costs about 4 s and 0.5 GB per million triples, and queries that read much of the
-        release then run about three times faster than on the store on disk, whose every
-        lookup goes through RocksDB."""
+        costs about 7 s per million triples (the merge of the graphs included), and queries
+        that read much of the release then run about twice as fast as on the store on disk,
+        whose every lookup goes through RocksDB."""
         self = cls.__new__(cls)
         self.store, self.allow_remote = load_in_memory(dist), allow_remote
         self._asserted = self._union = None
