@@ -17,6 +17,7 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import pyoxigraph as ox
 import pytest
@@ -235,7 +236,30 @@ def test_a_store_that_loses_writes_fails_the_push(capsys, tmp_path, gsp_store):
     assert "2 graphs DIFFER" in err
 
 
-class RecordingForwarder:
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that gave up (the timeout case) breaks the pipe: expected here
+
+
+class _LoopbackServer:
+    """A threaded HTTP server on a free loopback port, serving while in a `with` block."""
+
+    def _serve(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        self.server = _QuietServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class RecordingForwarder(_LoopbackServer):
     """A loopback HTTP server that passes every request on to a real store and records
     (method, path, sent credentials, body size) of each: what went over the wire."""
 
@@ -275,18 +299,7 @@ class RecordingForwarder:
 
             do_GET = do_HEAD = do_PUT = do_POST = _forward
 
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> RecordingForwarder:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
 
 def big_release(folder: Path, triples: int) -> Path:
@@ -356,12 +369,7 @@ SMALL_NQ = (
 )
 
 
-class _QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that gave up (the timeout case) breaks the pipe: expected here
-
-
-class LoopbackStore:
+class LoopbackStore(_LoopbackServer):
     """An HTTP server on a free loopback port answering every request the way `mode` says.
 
     Records (method, path, headers) of every request it gets.
@@ -384,10 +392,7 @@ class LoopbackStore:
 
             do_GET = do_HEAD = do_PUT = do_POST = _answer
 
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler)
 
     def respond(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         mode = self.mode
@@ -428,14 +433,6 @@ class LoopbackStore:
             else:
                 code = 307 if handler.command == "PUT" else 303
                 send(code, b"", {"Location": self.redirect_to})
-
-    def __enter__(self) -> LoopbackStore:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
