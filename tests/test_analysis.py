@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from cskg.cli import main
-from cskg.export.analysis import analyze, influence_chains
+from cskg.export.analysis import (
+    BETWEENNESS_BUDGET,
+    BETWEENNESS_MIN_SAMPLES,
+    _pagerank,
+    analyze,
+    betweenness_samples,
+    format_text,
+    influence_chains,
+)
 from cskg.export.graph import to_networkx
 from cskg.results import compact
 from cskg.store import EmbeddedStore
@@ -49,6 +57,57 @@ def test_centrality_matches_networkx(graph: nx.MultiDiGraph) -> None:
         assert all(reference[n] <= last + 1e-5 for n in outside)
     top = result.top["degree"][0]
     assert (top.label, top.cls) == (graph.nodes[top.node]["label"], graph.nodes[top.node]["class"])
+
+
+def test_pagerank_matches_the_google_matrix_on_awkward_graphs() -> None:
+    """Parallel edges, self-loops, nodes without out-links and an isolated node, as networkx's
+    Google matrix treats them; the power iteration never builds that matrix."""
+    graph = nx.MultiDiGraph()
+    graph.add_edges_from(
+        [("a", "b"), ("a", "b"), ("a", "c"), ("b", "c"), ("c", "a"), ("c", "c"), ("d", "a")]
+    )
+    graph.add_edge("e", "f")  # f links nowhere
+    graph.add_node("g")  # nor does g, and nothing links to it
+    ours, reference = _pagerank(graph), independent_pagerank(graph)
+    assert set(ours) == set(graph)
+    for node in graph:
+        assert ours[node] == pytest.approx(reference[node], abs=1e-9)
+    assert sum(ours.values()) == pytest.approx(1.0, abs=1e-9)
+    assert ours["b"] > ours["d"]  # two links from a weigh more than none
+
+
+def test_betweenness_is_sampled_only_beyond_its_budget(graph: nx.MultiDiGraph) -> None:
+    nodes, edges = graph.number_of_nodes(), graph.number_of_edges()
+    assert nodes * edges <= BETWEENNESS_BUDGET  # the paper's view: exact
+    assert betweenness_samples(nodes, edges) is None
+    assert analyze(graph).betweenness_sources is None
+    # 100 synthetic papers' view: as many sources as the budget allows
+    assert betweenness_samples(28_860, 53_120) == BETWEENNESS_BUDGET // 53_120
+    # 1000 papers': never fewer than the floor
+    assert betweenness_samples(288_600, 531_200) == BETWEENNESS_MIN_SAMPLES
+    assert betweenness_samples(50, 10**7) == 50  # never more sources than nodes
+
+
+def test_sampled_betweenness_is_networkx_estimate(graph: nx.MultiDiGraph) -> None:
+    result = analyze(graph, top=5, betweenness_sources=40)
+    assert result.betweenness_sources == 40
+    reference = nx.betweenness_centrality(graph, k=40, seed=0)
+    exact = nx.betweenness_centrality(graph)
+    assert reference != exact  # else this test could not tell the two apart
+    expected = sorted(graph, key=lambda n: (-reference[n], n))[:5]
+    assert [row.node for row in result.top["betweenness"]] == expected
+    for row in result.top["betweenness"]:
+        assert row.betweenness == pytest.approx(reference[row.node], abs=1e-12)
+    text = format_text(result)
+    assert f"betweenness (estimated from 40 of {graph.number_of_nodes():,} nodes" in text
+    # 0 asks for the exact measure, as does a sample as large as the view
+    for sources in (0, graph.number_of_nodes()):
+        exact_rows = analyze(graph, top=5, betweenness_sources=sources)
+        assert exact_rows.betweenness_sources is None
+        assert [r.betweenness for r in exact_rows.top["betweenness"]] == pytest.approx(
+            sorted(exact.values(), reverse=True)[:5], abs=1e-12
+        )
+        assert "estimated" not in format_text(exact_rows)
 
 
 def test_influence_chains_follow_the_claims(release: Path, graph: nx.MultiDiGraph) -> None:
@@ -124,3 +183,11 @@ def test_cli_analyze(release: Path, graph: nx.MultiDiGraph, capsys: pytest.Captu
     assert first.split()[1] == compact(best) and f" {view.degree(best)} " in first
     assert "—enabled (realised)→ Rapid development of network security laws" in out
     assert main(["--dist", str(release), "analyze", "--top", "0"]) == 2
+    assert main(["--dist", str(release), "analyze", "--betweenness-sources", "-1"]) == 2
+    capsys.readouterr()
+    assert main(["--dist", str(release), "analyze", "--betweenness-sources", "25"]) == 0
+    nodes = to_networkx(release, "all").number_of_nodes()
+    assert (
+        f"Most central by betweenness (estimated from 25 of {nodes:,} nodes as sources, seed 0)"
+        in (capsys.readouterr().out)
+    )

@@ -181,8 +181,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise CskgError("--top must be at least 1")
+    if args.betweenness_sources is not None and args.betweenness_sources < 0:
+        raise CskgError("--betweenness-sources must be 0 (exact) or a number of nodes")
     graph = to_networkx(_dist(args), args.view, lang=args.lang)
-    sys.stdout.write(format_text(analyze(graph, top=args.top)))
+    analysis = analyze(graph, top=args.top, betweenness_sources=args.betweenness_sources)
+    sys.stdout.write(format_text(analysis))
     return 0
 
 
@@ -475,6 +478,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--view", default="all", help=f"one of {', '.join(views)}")
     p.add_argument("--top", type=int, default=10, help="how many central entities to list")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels")
+    p.add_argument(
+        "--betweenness-sources",
+        type=int,
+        metavar="N",
+        help="estimate betweenness from N sampled source nodes; 0: exact (default: exact while "
+        "nodes x edges is at most 30 million, about 4,000 nodes; else sampled to that budget)",
+    )
     p.set_defaults(handler=cmd_analyze)
 
     p = sub.add_parser(
