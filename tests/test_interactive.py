@@ -130,6 +130,50 @@ def test_file_is_self_contained(page: Path, graph: Any) -> None:
     assert {(e["s"], e["t"], e["k"]) for e in data["edges"]} == set(graph.edges(keys=True))
 
 
+def page_data(page: Path) -> dict[str, Any]:
+    text = page.read_text(encoding="utf-8")
+    block = re.search(r'<script id="cskg-data" type="application/json">(.*?)</script>', text, re.S)
+    assert block is not None
+    return json.loads(block.group(1))
+
+
+def test_a_view_of_the_graph(release: Path, tmp_path: Path, capsys: Any) -> None:
+    from cskg.cli import main
+    from cskg.export.graph import to_networkx
+
+    out = tmp_path / "impact.html"
+    argv = ["--dist", str(release), "plot", "interactive", "--view", "policy-impact"]
+    assert main([*argv, "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    view = to_networkx(release, "policy-impact", provenance="fold")
+    data = page_data(out)
+    assert {n["id"] for n in data["nodes"]} == set(view.nodes)
+    assert {(e["s"], e["t"], e["k"]) for e in data["edges"]} == set(view.edges(keys=True))
+    assert len(view) < len(to_networkx(release, "all", provenance="fold"))
+    # --view is the interactive page's; an unknown view is an error
+    for other in (["market", "--view", "technology"], ["interactive", "--view", "nope"]):
+        assert main(["--dist", str(release), "plot", *other, "-o", str(tmp_path / "x")]) == 2
+        assert capsys.readouterr().err.startswith("cskg: error: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["impact.html"]
+
+
+def test_a_view_too_large_to_lay_out_is_refused(
+    release: Path, graph: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cskg.errors import CskgError
+    from cskg.export import interactive
+    from cskg.export.interactive import write_interactive
+
+    nodes = graph.number_of_nodes()
+    monkeypatch.setattr(interactive, "MAX_INTERACTIVE_NODES", nodes - 1)
+    out = tmp_path / "all.html"
+    with pytest.raises(CskgError, match=f"the view all has {nodes:,} nodes, more than the "):
+        write_interactive(release, out)
+    assert not out.exists()
+    monkeypatch.setattr(interactive, "MAX_INTERACTIVE_NODES", nodes)
+    assert len(page_data(write_interactive(release, out))["nodes"]) == nodes
+
+
 # -- in the browser --------------------------------------------------------------------------
 
 

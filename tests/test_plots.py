@@ -280,6 +280,44 @@ def test_impact_all_scope_shows_the_whole_view(release):
     assert len(chart.layout["edges"]) == view.number_of_edges()
 
 
+def test_impact_from_chosen_policies_shows_them_and_what_followed(release):
+    import networkx as nx
+
+    from cskg.export.graph import to_networkx
+
+    view = to_networkx(release, "policy-impact")
+    law = "https://w3id.org/cskg/id/policy/cybersecurity-law-draft"
+    made = "https://w3id.org/cskg/id/policy/made-in-china-2025"
+    # an IRI, a prefixed name and a label name the same kind of thing
+    label = view.nodes[made]["label"]
+    chart = plot_impact(release, start=[f"<{law}>", label])
+    expected = {law, made} | nx.descendants(view, law) | nx.descendants(view, made)
+    assert set(chart.layout["nodes"]) == expected
+    assert len(expected) < len(policy_and_event_nodes(release, view))
+    assert set(plot_impact(release, start=["policy:cybersecurity-law-draft"]).layout["nodes"]) == (
+        {law} | nx.descendants(view, law)
+    )
+
+
+def test_impact_refuses_what_it_cannot_draw(release, monkeypatch):
+    from cskg.errors import CskgError
+    from cskg.export import plots
+
+    with pytest.raises(CskgError, match="not a policy or event of the policy-impact view: "):
+        plot_impact(release, start=["concept:chain-level"])
+    with pytest.raises(CskgError, match="nothing in the release is named policy:nope"):
+        plot_impact(release, start=["policy:nope"])
+    with pytest.raises(CskgError, match="draw what followed from them only"):
+        plot_impact(release, scope="all", start=["policy:cybersecurity-law-draft"])
+    # a picture over the limit is refused before it is drawn, with the way to a smaller one
+    whole = len(plot_impact(release).layout["nodes"])
+    monkeypatch.setattr(plots, "MAX_IMPACT_BOXES", whole - 1)
+    with pytest.raises(CskgError, match=f"would have {whole:,} boxes, more than the {whole - 1}"):
+        plot_impact(release)
+    monkeypatch.setattr(plots, "MAX_IMPACT_BOXES", whole)
+    assert len(plot_impact(release).layout["nodes"]) == whole
+
+
 # -- files and command line ------------------------------------------------------------------
 
 
@@ -332,6 +370,27 @@ def test_cli_writes_each_picture(release, tmp_path, capsys):
         str(root / "figures" / "mix.svg"),
         str(root / "figures" / "mix.png"),
     ]
+
+
+def test_cli_impact_from(release, tmp_path, capsys):
+    from cskg.export.graph import to_networkx
+    from cskg.export.plots import impact_scope
+
+    stem = tmp_path / "law"
+    argv = ["--dist", str(release), "plot", "impact", "-o", str(stem)]
+    assert main([*argv, "--from", "policy:cybersecurity-law-draft"]) == 0
+    assert capsys.readouterr().out.split() == [str(stem) + ".svg", str(stem) + ".png"]
+    svg = (tmp_path / "law.svg").read_text(encoding="utf-8")
+    view = to_networkx(release, "policy-impact")
+    law = "https://w3id.org/cskg/id/policy/cybersecurity-law-draft"
+    drawn = impact_scope(view, {law}, "policies")
+    for node in view:  # every box drawn carries its node's id, and only those
+        assert (f'id="{compact(node)}"' in svg) == (node in drawn), node
+    for other in (["plot", "market", "--from", "x"], ["plot", "impact", "--scope", "all"]):
+        extra = ["--from", "policy:cybersecurity-law-draft"] if "impact" in other else []
+        assert main(["--dist", str(release), *other, *extra, "-o", str(tmp_path / "x")]) == 2
+        assert capsys.readouterr().err.startswith("cskg: error: ")
+    assert not (tmp_path / "x.svg").exists()
 
 
 def test_cli_without_a_release_is_an_error(tmp_path, capsys):

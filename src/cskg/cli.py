@@ -193,11 +193,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     import warnings
 
     dist = _dist(args)
+    if args.view != "all" and args.kind != "interactive":
+        raise CskgError("--view chooses the graph of the interactive page")
     if args.kind == "interactive":  # one self-contained HTML page (cskg.export.interactive)
         from cskg.export.interactive import write_interactive
 
         out = Path(args.out) if args.out else _root(args) / "figures" / "interactive.html"
-        print(write_interactive(dist, out, lang=args.lang))
+        print(write_interactive(dist, out, lang=args.lang, view=args.view))
         return 0
 
     from cskg.export.plots import plot, save
@@ -205,7 +207,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
     stem = Path(args.out) if args.out else _root(args) / "figures" / args.kind
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        chart = plot(args.kind, dist, lang=args.lang, scope=args.scope)
+        if args.start and args.kind != "impact":
+            raise CskgError("--from chooses the policies or events of the impact picture")
+        chart = plot(args.kind, dist, lang=args.lang, scope=args.scope, start=args.start or ())
     for warning in caught:
         print(f"cskg: warning: {warning.message}", file=sys.stderr)
     for path in save(chart, stem):
@@ -499,6 +503,19 @@ def build_parser() -> argparse.ArgumentParser:
         default="policies",
         help="impact: the policies and events and what followed from them (default), or every "
         "causal claim",
+    )
+    p.add_argument(
+        "--from",
+        dest="start",
+        action="append",
+        metavar="TERM",
+        help="impact: draw only this policy or event (IRI, prefixed name or label) and what "
+        "followed from it; repeatable. Needed when the whole picture would be too large to read",
+    )
+    p.add_argument(
+        "--view",
+        default="all",
+        help=f"interactive: the graph to show, one of {', '.join(views)} (default all)",
     )
     p.set_defaults(handler=cmd_plot)
 

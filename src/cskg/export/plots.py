@@ -22,6 +22,8 @@ from cskg.errors import CskgError
 from cskg.vocab import PREFIXES, sparql_prologue
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from matplotlib.figure import Figure
 
     from cskg.store import EmbeddedStore
@@ -709,6 +711,11 @@ def _short(label: str, width: int, lines: int) -> list[str]:
     return wrapped
 
 
+#: the most boxes an impact picture holds: four times the paper's whole view (150 boxes, a
+#: picture about 2,500 px tall); 100 synthetic papers' would be 240,000 px tall and take 3 GB
+MAX_IMPACT_BOXES = 600
+
+
 def impact_scope(graph: Any, roots: set[str], scope: str) -> Any:
     """The part of the policy-impact view a picture shows.
 
@@ -799,21 +806,29 @@ def _order(
     return stacks
 
 
-def plot_impact(dist: Path, *, lang: str = "en", scope: str = "policies") -> Chart:
+def plot_impact(
+    dist: Path, *, lang: str = "en", scope: str = "policies", start: Sequence[str] = ()
+) -> Chart:
     """The policy-impact view as a left-to-right graph: years of the policies and events on
     the left, what they led to in columns of causal depth on the right.
 
     Boxes are coloured by class; edges are styled by the modality of their causal claim and
-    their arrow head shows the relation (filled: enabled; open: contributed to).
+    their arrow head shows the relation (filled: enabled; open: contributed to). `start` names
+    policies or events (IRIs, prefixed names or labels, as `cskg describe` takes them): only
+    they and what followed from them are drawn. A picture of more than `MAX_IMPACT_BOXES`
+    boxes is refused (`CskgError`) before it is drawn.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
+    from cskg.describe import resolve
     from cskg.export.graph import to_networkx
     from cskg.results import compact
     from cskg.store import EmbeddedStore
 
     lang = effective_lang(lang)
+    if start and scope != "policies":
+        raise CskgError("chosen policies or events (--from) draw what followed from them only")
     view = to_networkx(Path(dist), "policy-impact", lang=lang)
     with EmbeddedStore(Path(dist) / "store") as store:
         root_classes = {
@@ -821,7 +836,22 @@ def plot_impact(dist: Path, *, lang: str = "en", scope: str = "policies") -> Cha
             for row in store.query(sparql_prologue() + ROOT_CLASSES_QUERY, asserted=True).rows
         }
         roots = {n for n, d in view.nodes(data=True) if set(d["types"].split()) & root_classes}
+        if start:
+            chosen = {resolve(store, term) for term in start}
+            outside = sorted(compact(iri) for iri in chosen - roots)
+            if outside:
+                raise CskgError(
+                    f"not a policy or event of the policy-impact view: {', '.join(outside)}"
+                )
+            roots = chosen
         graph = impact_scope(view, roots, scope)
+        if graph.number_of_nodes() > MAX_IMPACT_BOXES:
+            raise CskgError(
+                f"the impact picture would have {graph.number_of_nodes():,} boxes, more than "
+                f"the {MAX_IMPACT_BOXES} a picture shows legibly; draw chosen policies or events "
+                "and what followed from them (--from, repeatable), or explore the whole view "
+                "with `cskg plot interactive` or `cskg export --view policy-impact`"
+            )
         values = " ".join(f"<{n}>" for n in sorted(graph))
         dates: dict[str, str] = {}
         date_source: dict[str, str] = {}
@@ -1045,12 +1075,20 @@ def plot_impact(dist: Path, *, lang: str = "en", scope: str = "policies") -> Cha
     return Chart("impact", fig, title, {}, [], layout, lang=lang)
 
 
-def plot(kind: str, dist: Path, *, lang: str = "en", scope: str = "policies") -> Chart:
-    """The chart `kind` ("market", "mix" or "impact") of the release in `dist`."""
+def plot(
+    kind: str,
+    dist: Path,
+    *,
+    lang: str = "en",
+    scope: str = "policies",
+    start: Sequence[str] = (),
+) -> Chart:
+    """The chart `kind` ("market", "mix" or "impact") of the release in `dist`; `scope` and
+    `start` concern the impact picture (see `plot_impact`)."""
     if kind == "market":
         return plot_market(dist, lang=lang)
     if kind == "mix":
         return plot_mix(dist, lang=lang)
     if kind == "impact":
-        return plot_impact(dist, lang=lang, scope=scope)
+        return plot_impact(dist, lang=lang, scope=scope, start=start)
     raise CskgError(f"unknown plot {kind!r}: use market, mix or impact")
