@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import threading
 import urllib.parse
@@ -175,3 +176,50 @@ def test_hostile_data_is_escaped_in_the_static_pages(tmp_path: Path) -> None:
     assert "<img" not in html
     assert 'href="javascript:' not in html.lower()
     assert f'<span class="iri" title="{JS_IRI}">{JS_IRI}</span>' in html
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_publishing_again_gives_the_same_site(site: Path, release: Path, tmp_path: Path) -> None:
+    from cskg.publish.static_site import publish
+
+    root = Path(__file__).resolve().parents[1]
+    again = publish(release, tmp_path / "again", BASE, root=root)
+    first, second = tree(site), tree(again.out)
+    assert sorted(first) == sorted(second)
+    assert [name for name in first if first[name] != second[name]] == []
+    # the folder is made as mkdir would make it, for a web server to read
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (again.out.stat().st_mode & 0o777) == 0o777 & ~umask
+
+
+def test_a_failed_publish_leaves_the_previous_site(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cskg.publish.linkeddata import LinkedData
+    from cskg.publish.static_site import publish
+
+    out = tmp_path / "site"
+    publish(release, out, BASE)
+    before = tree(out)
+    rendered = 0
+    render = LinkedData._render
+
+    def fail_midway(self: LinkedData, *args: object, **kwargs: object) -> bytes:
+        nonlocal rendered
+        rendered += 1
+        if rendered > 40:
+            raise OSError(28, "No space left on device")
+        return render(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LinkedData, "_render", fail_midway)
+    with pytest.raises(OSError, match="No space left"):
+        publish(release, out, "https://elsewhere.example.org/cskg")
+    assert rendered > 40  # it failed after writing part of the new site
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # nothing left beside it

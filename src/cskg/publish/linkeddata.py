@@ -83,7 +83,8 @@ def void_graph(release: Release, public: str) -> list[Any]:
     triples.append(ox.Triple(dataset, ox.NamedNode(void + "sparqlEndpoint"), endpoint))
     triples.append(ox.Triple(dataset, ox.NamedNode(void + "rootResource"), ox.NamedNode(ONTOLOGY)))
     triples.append(ox.Triple(dataset, ox.NamedNode(void + "uriSpace"), ox.Literal(BASE + "id/")))
-    service = ox.BlankNode()
+    # labelled, so that the same release gives the same file (apart from `void.ttl`'s own)
+    service = ox.BlankNode("published-sparql-endpoint")
     triples += [
         ox.Triple(dataset, ox.NamedNode(dcat + "distribution"), service),
         ox.Triple(
@@ -96,7 +97,7 @@ def void_graph(release: Release, public: str) -> list[Any]:
     ]
     for name in ("cskg.nq", "cskg.trig"):
         url = ox.NamedNode(f"{public}/dumps/{name}")
-        dist = ox.BlankNode()
+        dist = ox.BlankNode(f"published-{name.replace('.', '-')}")
         triples += [
             ox.Triple(dataset, ox.NamedNode(void + "dataDump"), url),
             ox.Triple(dataset, ox.NamedNode(dcat + "distribution"), dist),

@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -227,6 +228,32 @@ def graph_kind(graph: str) -> str:
     }.get(graph, "other")
 
 
+#: how many resource descriptions `Release.describe` keeps
+DESCRIPTIONS_KEPT = 16
+#: every namespace of `PREFIXES` ends with "/" or "#", so an IRI's namespaces are its prefixes
+#: ending there
+_PREFIX_OF_NAMESPACE = {ns: p for p, ns in PREFIXES.items()}
+_NAMESPACE_END = re.compile(r"[/#]")
+
+
+def prefixes_used(quads: Iterable[ox.Quad]) -> dict[str, str]:
+    """The entries of `PREFIXES` whose namespace begins an IRI of the quads (a document
+    declares only those)."""
+    used: dict[str, str] = {}
+    seen: set[str] = set()
+    for quad in quads:
+        for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
+            if type(term) is not ox.NamedNode or term.value in seen:
+                continue
+            iri = term.value
+            seen.add(iri)
+            for end in _NAMESPACE_END.finditer(iri):
+                prefix = _PREFIX_OF_NAMESPACE.get(iri[: end.end()])
+                if prefix is not None:
+                    used[prefix] = PREFIXES[prefix]
+    return {p: PREFIXES[p] for p in PREFIXES if p in used}
+
+
 class Release:
     """The release's quads with the indexes the pages need, built once (the data is small)."""
 
@@ -241,6 +268,9 @@ class Release:
         else:
             raise CskgError(f"no release at {dist}: build it first (cskg build)")
         self.union = union_options(self.store)  # the query options of its default graph
+        # a resource is rendered in seven formats one after the other (the static site, a
+        # client following the alternates): its description is made once
+        self.describe = lru_cache(maxsize=DESCRIPTIONS_KEPT)(self._describe)
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
         rank: dict[tuple[str, str], int] = {}
         self.known: set[str] = set()  # site paths of every project IRI in the release
@@ -308,11 +338,12 @@ class Release:
 
     # -- descriptions ----------------------------------------------------------------------
 
-    def describe(self, iri: str) -> list[ox.Quad]:
-        """The quads that describe `iri` (see the module docstring), without duplicates."""
+    def _describe(self, iri: str) -> tuple[ox.Quad, ...]:
+        """The quads that describe `iri` (see the module docstring), without duplicates; called
+        as `describe`, which keeps the last few."""
         node = ox.NamedNode(iri)
         if iri == ONTOLOGY:
-            return list(
+            return tuple(
                 self.store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_ONTOLOGY))
             )
         seen: set[ox.Quad] = set()
@@ -350,28 +381,14 @@ class Release:
                 )
             for quad in self.store.quads_for_pattern(graph, cskg_section, None, graph):
                 add(self.named_quads(quad.object, ox.NamedNode(CSKG + "sectionNumber"), None))
-        return out
+        return tuple(out)
 
-    def serialize(self, quads: list[ox.Quad], fmt: Format) -> bytes:
-        used = {
-            t.value
-            for q in quads
-            for t in (q.subject, q.predicate, q.object, q.graph_name)
-            if isinstance(t, ox.NamedNode)
-        }
-        # only the prefixes the document uses
-        prefixes = {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in used)}
-        if fmt.quads:
-            data: list[Any] = quads
-        else:
-            triples: dict[ox.Triple, None] = {}
-            for quad in quads:
-                triples.setdefault(quad.triple, None)
-            data = list(triples)
+    def serialize(self, quads: Iterable[ox.Quad], fmt: Format) -> bytes:
+        data: Iterable[Any] = quads if fmt.quads else dict.fromkeys(q.triple for q in quads)
         assert fmt.rdf is not None
         if fmt.rdf in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
             return ox.serialize(data, format=fmt.rdf)
-        return ox.serialize(data, format=fmt.rdf, prefixes=prefixes)
+        return ox.serialize(data, format=fmt.rdf, prefixes=prefixes_used(quads))
 
     # -- HTML views ------------------------------------------------------------------------
 

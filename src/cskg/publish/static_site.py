@@ -11,7 +11,9 @@ The query page needs the SPARQL endpoint and is not part of the static site.
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,20 +116,48 @@ The query page needs the SPARQL endpoint of `cskg serve` and is not included.
 
 
 def publish(dist: Path, out: Path, base: str, *, root: Path | None = None) -> PublishReport:
-    """Write the static site for the release in `dist` into `out` (replaced if it exists)."""
+    """Write the static site for the release in `dist` into `out`.
+
+    The site is written beside `out` and takes its place only once complete: an error on the
+    way leaves the site that was there as it was."""
     if urlsplit(base).scheme not in ("http", "https"):
         raise CskgError(f"--base must be an http(s) URL, not {base!r}")
     start = time.perf_counter()
     base = base.rstrip("/")
     site = LinkedData(Settings(dist=dist, base=base, root=root), None)
+    if out.exists() and not (out / "index.html").exists() and any(out.iterdir()):
+        raise CskgError(f"{out} exists and is not a site written by cskg publish; not touching it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    new.chmod(0o777 & ~umask)  # as a folder made by mkdir would be, not mkdtemp's 0700
+    try:
+        _write_site(site, dist, new, base)
+        files = [p for p in new.rglob("*") if p.is_file()]
+        report = PublishReport(
+            out=out,
+            resources=len(site.release.resource_paths()),
+            files=len(files),
+            bytes=sum(p.stat().st_size for p in files),
+            seconds=0.0,
+        )
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            out.rename(old / out.name)
+            new.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            new.rename(out)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _write_site(site: LinkedData, dist: Path, out: Path, base: str) -> None:
     release = site.release
-    if out.exists():
-        if not (out / "index.html").exists() and any(out.iterdir()):
-            raise CskgError(
-                f"{out} exists and is not a site written by cskg publish; not touching it"
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
 
     def write(name: str, data: bytes | str) -> None:
         target = out / name
@@ -158,11 +188,3 @@ def publish(dist: Path, out: Path, base: str, *, root: Path | None = None) -> Pu
             shutil.copyfile(dist / source, out / "dumps" / name)
     write(".htaccess", htaccess(base))
     write("README.txt", README.format(base=base, path=urlsplit(base).path.rstrip("/") + "/"))
-    files = [p for p in out.rglob("*") if p.is_file()]
-    return PublishReport(
-        out=out,
-        resources=len(paths),
-        files=len(files),
-        bytes=sum(p.stat().st_size for p in files),
-        seconds=time.perf_counter() - start,
-    )
