@@ -151,7 +151,7 @@ def test_cli_in_process_and_subprocess(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_bench_scale_one(tmp_path: Path) -> None:
-    from cskg.bench import run_scale
+    from cskg.bench import _ms, run_scale
     from cskg.queries import load_library
 
     report = run_scale(ROOT, [1], runs=1, use_virtuoso=False)
@@ -172,6 +172,31 @@ def test_bench_scale_one(tmp_path: Path) -> None:
         row = rf"^\| {re.escape(name)} \| [0-9.]+ m?s \| >? ?[0-9.]+x \| [0-9.]+x \|$"
         assert re.search(row, text, flags=re.M), name
     assert "1 papers, oxigraph-memory: median over the library" in text
+    # the other commands, each timed on the same release
+    assert set(point.commands) == {"export", "analyze", "publish"}
+    commands = text.split("| papers | export | analyze | publish |")[1]
+    cells = re.search(r"^\| 1 \| ([^|]*) \| ([^|]*) \| ([^|]*) \|$", commands, flags=re.M)
+    assert cells is not None
+    for cell, name in zip(cells.groups(), ("export", "analyze", "publish"), strict=True):
+        wall, peak = point.commands[name]
+        assert wall > 0 and peak > 10
+        assert cell == f"{_ms(wall)}, {peak:,.0f} MB"
+
+
+def test_bench_scale_leaves_publish_out_beyond_its_limit() -> None:
+    from cskg.bench import run_scale
+
+    report = run_scale(ROOT, [1], runs=1, rdflib_max=0, publish_max=0, use_virtuoso=False)
+    (point,) = report.points
+    assert set(point.commands) == {"export", "analyze"}
+    assert point.skipped["publish"] == "run up to 0 papers (--publish-max)"
+    text = report.to_markdown()
+    assert re.search(
+        r"^\| 1 \| [0-9.]+ m?s, [0-9,]+ MB \| [0-9.]+ m?s, [0-9,]+ MB \| not run \|$",
+        text,
+        flags=re.M,
+    )
+    assert "- 1 papers, publish: not run (run up to 0 papers (--publish-max))" in text
 
 
 @pytest.mark.virtuoso

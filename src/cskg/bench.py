@@ -383,6 +383,14 @@ TARGET_LOAD_SHARE = 0.5  # load rate against the raw parser floor
 EMBEDDED_ENGINES = ("oxigraph", "oxigraph-memory")
 TARGET_BUILD_SECONDS = 300.0  # a full build of 1000 papers
 
+#: the commands after the build that `cskg bench --scale` times on each release, with their
+#: arguments after `cskg --root CORPUS --dist DIST` ({out}: a scratch folder)
+SCALE_COMMANDS: dict[str, list[str]] = {
+    "export": ["export", "--format", "graphml", "-o", "{out}/all.graphml"],
+    "analyze": ["analyze"],
+    "publish": ["publish", "--out", "{out}/site", "--base", "https://data.example.org/cskg"],
+}
+
 #: rdflib's engine gets RDFLIB_BUDGET_FACTOR times the embedded store's time for a query, at
 #: least RDFLIB_BUDGET_MIN and at most RDFLIB_BUDGET_MAX seconds: a query that does not finish
 #: in it is stopped, and the report says "more than" (the ratio is then a lower bound).
@@ -429,6 +437,8 @@ class ScalePoint:
     over_budget: dict[str, dict[str, float]] = field(default_factory=dict)
     memory_load: float = 0.0  # seconds to load the release into an in-memory store
     push: PushFigures | None = None  # `cskg push` of the release into an empty Virtuoso
+    #: command (`SCALE_COMMANDS`) -> (wall seconds, peak resident MB) of its child process
+    commands: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def ratio(self, engine: str, name: str, base: str = "oxigraph") -> float | None:
         """How many times slower than the embedded store (`base`) `engine` is on a query (a
@@ -497,8 +507,32 @@ class ScaleReport:
             for engine, p in ratio_cols:
                 cells.append(p.ratio_cell(engine, name))
             lines.append("| " + " | ".join(cells) + " |")
+        lines += self._commands_table()
         lines += ["", *self._summary()]
         return "\n".join(lines) + "\n"
+
+    def _commands_table(self) -> list[str]:
+        if not any(p.commands or "publish" in p.skipped for p in self.points):
+            return []
+        lines = [
+            "",
+            "Other commands on the same release, each a child process (wall time, peak memory): "
+            "`cskg export --format graphml` (the whole graph), `cskg analyze` (betweenness "
+            "sampled beyond its budget), `cskg publish` (every document of the static site).",
+            "",
+            "| papers | " + " | ".join(SCALE_COMMANDS) + " |",
+            "|---:" * (len(SCALE_COMMANDS) + 1) + "|",
+        ]
+        for p in self.points:
+            cells = [str(p.papers)]
+            for name in SCALE_COMMANDS:
+                if name in p.commands:
+                    wall, peak = p.commands[name]
+                    cells.append(f"{_ms(wall)}, {peak:,.0f} MB")
+                else:
+                    cells.append("not run")
+            lines.append("| " + " | ".join(cells) + " |")
+        return lines
 
     def _summary(self) -> list[str]:
         out = []
@@ -677,6 +711,7 @@ def run_scale(
     runs: int = 5,
     rdflib_max: int = 100,
     push_max: int = 100,
+    publish_max: int = 100,
     use_virtuoso: bool = True,
     slow: float = 5.0,
     progress: Callable[[str], None] = lambda message: None,
@@ -685,7 +720,8 @@ def run_scale(
     """Synthesise, build and query corpora of each size (see `ScaleReport`).
 
     rdflib's engine runs each query within a time budget (`RDFLIB_BUDGET_*`), up to
-    `rdflib_max` papers; `cskg push` into a fresh Virtuoso is timed up to `push_max` papers. On
+    `rdflib_max` papers; `cskg push` into a fresh Virtuoso is timed up to `push_max` papers, and
+    the other commands (`SCALE_COMMANDS`) on each release, `cskg publish` up to `publish_max`. On
     the embedded store and Virtuoso, a query that took more than `slow` seconds at one size is
     not run at the larger sizes (the report says so): a query whose cost grew faster than the
     data would otherwise hold the benchmark for hours. `on_point` gets the report so far after
@@ -787,10 +823,34 @@ def run_scale(
                     store.close()
                     del store
                     gc.collect()  # the engine's memory goes before the next one runs
+            _time_commands(point, corpus, Path(scratch) / f"out-{papers}", publish_max, progress)
             points.append(point)
             shutil_rmtree(corpus)  # the next size needs the disk, not this corpus
             on_point(ScaleReport(list(points), runs))
     return ScaleReport(points, runs)
+
+
+def _time_commands(
+    point: ScalePoint,
+    corpus: Path,
+    out: Path,
+    publish_max: int,
+    progress: Callable[[str], None],
+) -> None:
+    """Time each of `SCALE_COMMANDS` on the corpus's release (`point.commands`)."""
+    cskg = [sys.executable, "-m", "cskg.cli", "--root", str(corpus), "--dist", str(corpus / "dist")]
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, arguments in SCALE_COMMANDS.items():
+            if name == "publish" and point.papers > publish_max:
+                point.skipped["publish"] = f"run up to {publish_max} papers (--publish-max)"
+                continue
+            progress(f"{point.papers} papers: cskg {name}")
+            command = [*cskg, *(a.format(out=out) for a in arguments)]
+            wall, peak, _ = _run_measured(command)
+            point.commands[name] = (wall, peak)
+    finally:
+        shutil_rmtree(out)
 
 
 def _timed_load(point: ScalePoint, dist: Path) -> Any:

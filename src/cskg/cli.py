@@ -290,6 +290,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             runs=args.runs,
             rdflib_max=args.rdflib_max,
             push_max=args.push_max,
+            publish_max=args.publish_max,
             use_virtuoso=not args.no_virtuoso,
             progress=lambda message: print(f"bench: {message}", file=sys.stderr),
             on_point=write_so_far,
@@ -622,6 +623,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=100,
         metavar="PAPERS",
         help="with --scale, time `cskg push` into a fresh Virtuoso up to this many papers",
+    )
+    p.add_argument(
+        "--publish-max",
+        type=int,
+        default=100,
+        metavar="PAPERS",
+        help="with --scale, time `cskg publish` (a file per document) up to this many papers",
     )
     p.add_argument(
         "--out",
