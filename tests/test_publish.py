@@ -223,3 +223,49 @@ def test_a_failed_publish_leaves_the_previous_site(
     assert rendered > 40  # it failed after writing part of the new site
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # nothing left beside it
+
+
+def test_long_tables_and_lists_are_cut_with_the_way_to_all_rows(release: Path) -> None:
+    """A page shows at most `html_rows` rows per table or list and says how many there are and
+    which documents hold them all; the RDF documents stay whole."""
+    from cskg.publish.linkeddata import LinkedData
+    from cskg.publish.pages import Linker
+    from cskg.publish.settings import Settings
+
+    site = LinkedData(Settings(dist=release, base=BASE), None)
+    store = site.release.store
+    inferred = ox.NamedNode(ID.replace("/id/", "/graph/") + "inferred")
+    in_graph = {q.triple for q in store.quads_for_pattern(None, None, None, inferred)}
+    site.release.html_rows = 5
+    linker = Linker(BASE, static_from="graph/inferred.html")
+    html = site._render("graph/inferred", "html", linker).decode()
+    contents = html.split('<table id="contents">')[1].split("</table>")[0]
+    assert contents.count("<tr>") == 1 + 5  # the header and five rows
+    note = re.search(r'<p class="truncated" id="contents-truncated">(.*?)</p>', html)
+    assert note is not None
+    assert note[1].startswith(f"The first 5 of {len(in_graph):,} are listed; ")
+    assert 'href="inferred.ttl"' in note[1] and 'href="inferred.nq"' in note[1]
+    # the documents it names hold every statement of the graph
+    document = site._render("graph/inferred", "nq", linker)
+    held = {
+        q.triple
+        for q in ox.parse(document, format=ox.RdfFormat.N_QUADS)
+        if q.graph_name == inferred
+    }
+    assert held == in_graph
+    # a table within the limit has no note
+    assert "statements-truncated" not in html
+
+    # an instance list: the first five by label, the total, and (on a static site) the dump
+    cls = "https://w3id.org/cskg/ontology#Enterprise"
+    everyone = site.release.instances(cls)
+    assert len(everyone) > 5
+    page = site.instances_page(cls, Linker(BASE, static_from="instances/cskg/Enterprise.html"))
+    text = page.decode()
+    listed = re.findall(r'<li><a href="[^"]*" title="([^"]+)">', text)
+    assert listed == everyone[:5]
+    note = re.search(r'<p class="truncated" id="instances-truncated">(.*?)</p>', text)
+    assert note is not None and note[1].startswith(f"The first 5 of {len(everyone):,} are listed; ")
+    assert "the N-Quads dump" in note[1] and "SPARQL" not in note[1]
+    served = site.instances_page(cls, Linker("")).decode()
+    assert 'href="/sparql">the SPARQL endpoint</a> and <a href="/dumps/cskg.nq">' in served

@@ -299,3 +299,20 @@ def test_scale_targets_are_checked_from_the_figures() -> None:
     assert report.points[0].ratio_cell("rdflib", "a") == "50x"
     # columns: on disk at 100 and 1000, rdflib / disk at 100, memory / disk at 1000
     assert "| b | 20.0 ms | 300.0 ms | > 100x | 0.3x |" in report.to_markdown(), text
+
+
+def test_a_child_peak_memory_is_its_own_not_the_benchmarks() -> None:
+    """A child forked straight from a large process reports that process's resident size as its
+    own peak; the benchmark's commands run under a small spawner and report theirs."""
+    import sys
+
+    from cskg.bench import _run_measured
+
+    held = bytearray(600_000_000)
+    held[::4096] = b"\x01" * len(held[::4096])  # resident, not only reserved
+    wall, peak, code = _run_measured([sys.executable, "-c", "x = bytearray(60_000_000)"])
+    assert code == 0 and wall > 0
+    assert 60 < peak < 200, peak  # 60 MB of its own and Python, far from the 600 MB held here
+    del held
+    with pytest.raises(RuntimeError, match="boom"):
+        _run_measured([sys.executable, "-c", "import sys; sys.exit('boom')"])

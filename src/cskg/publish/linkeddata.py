@@ -45,6 +45,9 @@ from cskg.publish.settings import DEFAULT_BASE, Settings
 from cskg.results import compact
 from cskg.vocab import BASE, ONTOLOGY, PREFIXES
 
+#: where an instance list cut at `Release.html_rows` is whole: (name, key of `LinkedData.links`)
+COMPLETE_LISTS = (("the SPARQL endpoint", "sparql"), ("the N-Quads dump", "dump"))
+
 if TYPE_CHECKING:
     from cskg.publish.workers import SparqlService
 
@@ -194,13 +197,19 @@ class LinkedData:
         return self.env.get_template("home.html").render(**view).encode("utf-8")
 
     def instances_page(self, cls: str, linker: Linker) -> bytes:
+        """The instances of `cls` by label, the first `Release.html_rows` of them."""
         release = self.release
-        items = [release.term(_named(i), linker) for i in release.instances(cls)]
+        instances = release.instances(cls)
+        links = self.links(linker)
+        # where they all are: the SPARQL endpoint if any (a static site has none), the dump
+        complete = [(name, links[key], None) for name, key in COMPLETE_LISTS if links[key]]
         view = {
             "title": f"{release.label(cls) or compact(cls)}: instances",
             "cls": release.term(_named(cls), linker),
-            "items": items,
-            "links": self.links(linker),
+            "items": [release.term(_named(i), linker) for i in instances[: release.html_rows]],
+            "total": len(instances),
+            "complete": complete,
+            "links": links,
         }
         return self.env.get_template("instances.html").render(**view).encode("utf-8")
 

@@ -228,6 +228,11 @@ def graph_kind(graph: str) -> str:
     }.get(graph, "other")
 
 
+#: the most rows an HTML table or list shows; the RDF documents hold everything. A hub concept
+#: of 100 synthetic papers has thousands of incoming links and the inferred graph 65,600
+#: statements: a page of them all was 35 MB, more than a browser opens comfortably.
+HTML_ROWS = 1_000
+
 #: how many resource descriptions `Release.describe` keeps
 DESCRIPTIONS_KEPT = 16
 #: every namespace of `PREFIXES` ends with "/" or "#", so an IRI's namespaces are its prefixes
@@ -271,6 +276,7 @@ class Release:
         # a resource is rendered in seven formats one after the other (the static site, a
         # client following the alternates): its description is made once
         self.describe = lru_cache(maxsize=DESCRIPTIONS_KEPT)(self._describe)
+        self.html_rows = HTML_ROWS  # the most rows of a table or list on a page
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
         rank: dict[tuple[str, str], int] = {}
         self.known: set[str] = set()  # site paths of every project IRI in the release
@@ -466,6 +472,8 @@ class Release:
             return rows
 
         outgoing = statements(q for q in quads if q.subject == node)
+        types = [s for s in outgoing if s.predicate.iri == RDF_TYPE]
+        outgoing = [s for s in outgoing if s.predicate.iri != RDF_TYPE]
         incoming = statements(q for q in quads if q.object == node and q.subject != node)
         contents = statements(q for q in quads if q.graph_name == node and q.subject != node)
         labels = self.labels.get(iri, {})
@@ -475,13 +483,24 @@ class Release:
             "title": self.label(iri) or compact(iri),
             "label_en": labels.get("en") or labels.get(""),
             "label_zh": labels.get("zh"),
-            "types": [s for s in outgoing if s.predicate.iri == RDF_TYPE],
-            "statements": [s for s in outgoing if s.predicate.iri != RDF_TYPE],
-            "incoming": incoming,
-            "contents": contents,
+            "types": types,
+            # each table at most `html_rows` rows; `totals` says how many there are
+            "statements": outgoing[: self.html_rows],
+            "incoming": incoming[: self.html_rows],
+            "contents": contents[: self.html_rows],
+            "totals": {
+                "statements": len(outgoing),
+                "incoming": len(incoming),
+                "contents": len(contents),
+            },
             "is_graph": iri in self.graphs,
             "kind": graph_kind(iri) if iri in self.graphs else None,
             "formats": [(f.name, f.media, linker.document(path, f.ext)) for f in FORMATS.values()],
+            # where a table cut at `html_rows` is whole: the documents of every statement
+            "complete": [
+                (f"the {f.name} document", linker.document(path, f.ext), f.media)
+                for f in (FORMATS["ttl"], FORMATS["nq"])
+            ],
         }
 
     def class_counts(self) -> list[tuple[str, int]]:
