@@ -145,8 +145,13 @@ def publish(dist: Path, out: Path, base: str, *, root: Path | None = None) -> Pu
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             out.rename(old / out.name)
-            new.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                new.rename(out)
+            except BaseException:
+                (old / out.name).rename(out)  # the previous site back in its place
+                raise
+            finally:
+                shutil.rmtree(old, ignore_errors=True)
         else:
             new.rename(out)
     except BaseException:
