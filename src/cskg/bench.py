@@ -639,7 +639,7 @@ def _engine_order(engine: str) -> tuple[int, str]:
 #: The measured command runs under this small Python process rather than straight under the
 #: benchmark. A process's peak resident memory (`ru_maxrss`) starts from its parent's at fork and
 #: survives exec, so a command forked from the benchmark, which holds gigabytes of stores, would
-#: report at least the benchmark's own size (1,655 MB for an export whose peak is 722 MB). Forked
+#: report at least the benchmark's own size (1,655 MB for an export whose peak is 706 MB). Forked
 #: from this process instead, it reports its own; the figure comes back on standard output.
 _SPAWNER = """
 import os, sys

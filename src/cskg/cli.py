@@ -195,6 +195,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     dist = _dist(args)
     if args.view != "all" and args.kind != "interactive":
         raise CskgError("--view chooses the graph of the interactive page")
+    if args.start and args.kind != "impact":
+        raise CskgError("--from chooses the policies or events of the impact picture")
     if args.kind == "interactive":  # one self-contained HTML page (cskg.export.interactive)
         from cskg.export.interactive import write_interactive
 
@@ -207,8 +209,6 @@ def cmd_plot(args: argparse.Namespace) -> int:
     stem = Path(args.out) if args.out else _root(args) / "figures" / args.kind
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if args.start and args.kind != "impact":
-            raise CskgError("--from chooses the policies or events of the impact picture")
         chart = plot(args.kind, dist, lang=args.lang, scope=args.scope, start=args.start or ())
     for warning in caught:
         print(f"cskg: warning: {warning.message}", file=sys.stderr)
