@@ -533,7 +533,13 @@ class RemoteStore(QueryStore):
         self.default_graphs = list(default_graphs) if default_graphs is not None else None
         self._asserted_graphs: list[str] | None = None
 
-    def _wrapper(self, text: str, accept: str, default_graphs: list[str] | None) -> Any:
+    def _wrapper(
+        self,
+        text: str,
+        accept: str,
+        default_graphs: list[str] | None,
+        named_graphs: list[str] | None = None,
+    ) -> Any:
         from SPARQLWrapper import POST, SPARQLWrapper
 
         wrapper = SPARQLWrapper(self.endpoint)
@@ -545,9 +551,17 @@ class RemoteStore(QueryStore):
         wrapper.addCustomHttpHeader("Accept", accept)
         for graph in default_graphs or []:
             wrapper.addDefaultGraph(graph)
+        for graph in named_graphs or []:
+            wrapper.addNamedGraph(graph)
         return wrapper
 
-    def _fetch(self, text: str, accept: str, default_graphs: list[str] | None) -> tuple[bytes, str]:
+    def _fetch(
+        self,
+        text: str,
+        accept: str,
+        default_graphs: list[str] | None,
+        named_graphs: list[str] | None = None,
+    ) -> tuple[bytes, str]:
         from SPARQLWrapper.SPARQLExceptions import (
             EndPointInternalError,
             EndPointNotFound,
@@ -557,13 +571,14 @@ class RemoteStore(QueryStore):
             URITooLong,
         )
 
-        wrapper = self._wrapper(text, accept, default_graphs)
+        wrapper = self._wrapper(text, accept, default_graphs, named_graphs)
         where = self.endpoint
-        # Virtuoso echoes each default-graph-uri as an X-SPARQL-default-graph response header;
-        # http.client refuses responses with more than _MAXHEADERS (100) headers.
+        # Virtuoso echoes each default-graph-uri and named-graph-uri as a response header
+        # (X-SPARQL-default-graph, X-SPARQL-named-graph); http.client refuses responses with
+        # more than _MAXHEADERS (100) headers.
         import http.client
 
-        limit = 100 + len(default_graphs or [])
+        limit = 100 + len(default_graphs or []) + len(named_graphs or [])
         http.client._MAXHEADERS = max(getattr(http.client, "_MAXHEADERS", 100), limit)  # type: ignore[attr-defined]
         try:
             response = wrapper.query().response
@@ -616,8 +631,12 @@ class RemoteStore(QueryStore):
             )
         return self._asserted_graphs
 
-    def _select(self, text: str, default_graphs: list[str] | None) -> Result:
-        body, content_type = self._fetch(text, "application/sparql-results+json", default_graphs)
+    def _select(
+        self, text: str, default_graphs: list[str] | None, named_graphs: list[str] | None = None
+    ) -> Result:
+        body, content_type = self._fetch(
+            text, "application/sparql-results+json", default_graphs, named_graphs
+        )
         try:
             return parse_sparql_json(body)
         except (ValueError, KeyError, TypeError):
@@ -627,16 +646,22 @@ class RemoteStore(QueryStore):
             ) from None
 
     def query(self, text: str, *, asserted: bool = False) -> Result:
+        """Run a query; `asserted` leaves the inferred graph out of the dataset, as its default
+        graph (`default-graph-uri`) and as a named graph (`named-graph-uri`), as the embedded
+        store does."""
         form = query_form(text)
         graphs = self.asserted_graphs() if asserted else self.default_graphs
+        named = graphs if asserted else None
         if form in ("SELECT", "ASK"):
-            result = self._select(text, graphs)
+            result = self._select(text, graphs, named)
             if (form == "ASK") != (result.kind == "ask"):
                 raise CskgError(
                     f"{self.endpoint} answered a {form} query with the wrong result kind"
                 )
             return result
-        body, content_type = self._fetch(text, "application/n-triples, text/plain;q=0.5", graphs)
+        body, content_type = self._fetch(
+            text, "application/n-triples, text/plain;q=0.5", graphs, named
+        )
         return Result("graph", triples=list(_parse_ntriples(body, self.endpoint, content_type)))
 
 
