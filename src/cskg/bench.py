@@ -512,7 +512,7 @@ class ScaleReport:
         return "\n".join(lines) + "\n"
 
     def _commands_table(self) -> list[str]:
-        if not any(p.commands or "publish" in p.skipped for p in self.points):
+        if not any(p.commands for p in self.points):
             return []
         lines = [
             "",

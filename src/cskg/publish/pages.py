@@ -17,7 +17,7 @@ import os
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -244,7 +244,7 @@ _NAMESPACE_END = re.compile(r"[/#]")
 def prefixes_used(quads: Iterable[ox.Quad]) -> dict[str, str]:
     """The entries of `PREFIXES` whose namespace begins an IRI of the quads (a document
     declares only those)."""
-    used: dict[str, str] = {}
+    used: set[str] = set()
     seen: set[str] = set()
     for quad in quads:
         for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
@@ -255,8 +255,8 @@ def prefixes_used(quads: Iterable[ox.Quad]) -> dict[str, str]:
             for end in _NAMESPACE_END.finditer(iri):
                 prefix = _PREFIX_OF_NAMESPACE.get(iri[: end.end()])
                 if prefix is not None:
-                    used[prefix] = PREFIXES[prefix]
-    return {p: PREFIXES[p] for p in PREFIXES if p in used}
+                    used.add(prefix)
+    return {p: ns for p, ns in PREFIXES.items() if p in used}
 
 
 class Release:
@@ -389,7 +389,7 @@ class Release:
                 add(self.named_quads(quad.object, ox.NamedNode(CSKG + "sectionNumber"), None))
         return tuple(out)
 
-    def serialize(self, quads: Iterable[ox.Quad], fmt: Format) -> bytes:
+    def serialize(self, quads: Sequence[ox.Quad], fmt: Format) -> bytes:
         data: Iterable[Any] = quads if fmt.quads else dict.fromkeys(q.triple for q in quads)
         assert fmt.rdf is not None
         if fmt.rdf in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
