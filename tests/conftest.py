@@ -200,7 +200,13 @@ def listener() -> Iterator[Listener]:
 class RunningServer:
     """`cskg serve` in a subprocess on a free loopback port; `url` is its origin."""
 
-    def __init__(self, dist: Path, *options: str, startup_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        dist: Path,
+        *options: str,
+        startup_timeout: float = 60.0,
+        root: Path = REAL_ROOT,
+    ) -> None:
         import subprocess
         import sys
         import time
@@ -210,7 +216,7 @@ class RunningServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "cskg.cli", "--root", str(REAL_ROOT), "--dist", str(dist)]
+        command = [sys.executable, "-m", "cskg.cli", "--root", str(root), "--dist", str(dist)]
         command += ["serve", "--host", "127.0.0.1", "--port", str(self.port), *options]
         self.log = open(dist.parent / f"serve-{self.port}.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)

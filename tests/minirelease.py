@@ -11,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from cskg.build import load_store
+from cskg.outdir import MARKER, marker_text
 
 TRIG = """\
 @prefix cskg: <https://w3id.org/cskg/ontology#> .
@@ -109,4 +110,5 @@ def write_release(dist: Path) -> Path:
     quads = list(ox.parse(TRIG.encode("utf-8"), format=ox.RdfFormat.TRIG))
     (dist / "cskg.nq").write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
     load_store(dist / "store", quads)  # as the build writes it: the merge in the default graph
+    (dist / MARKER).write_bytes(marker_text("release"))  # a release, as cskg build marks it
     return dist

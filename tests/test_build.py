@@ -17,7 +17,7 @@ from conftest import REAL_ROOT, named_quads
 from rdflib.compare import isomorphic
 
 import cskg.build as build_module
-from cskg import __version__
+from cskg import __version__, outdir
 from cskg.cli import main
 from cskg.sources import INFERRED_GRAPH, ONTOLOGY_GRAPH
 
@@ -79,8 +79,10 @@ def test_release_files(built, mini_root):
         "void.ttl",
         "build.json",
         "store",
+        ".cskg-output",
     }
     assert {p.name for p in dist.iterdir()} == expected
+    assert (dist / ".cskg-output").read_text().startswith("written by cskg: release\n")
     assert not [p for p in mini_root.iterdir() if p.name.startswith(".dist.")]
 
     nq = rdflib.Dataset().parse(dist / "cskg.nq", format="nquads")
@@ -298,7 +300,7 @@ def test_failed_swap_leaves_the_old_release(built, mini_root, monkeypatch, capsy
     def fail(a, b):
         raise OSError(errno.EIO, "input/output error")
 
-    monkeypatch.setattr(build_module, "_exchange", fail)
+    monkeypatch.setattr(outdir, "_exchange", fail)
     assert main(["--root", str(mini_root), "build", "-q"]) == 2
     assert "cannot write the release" in capsys.readouterr().err
     assert hashes(built) == before
@@ -321,13 +323,13 @@ def test_fallback_swap_restores_the_old_release(built, mini_root, monkeypatch, c
             raise OSError(errno.EIO, "input/output error")
         real_rename(src, dst)
 
-    monkeypatch.setattr(build_module, "_exchange", unsupported)
+    monkeypatch.setattr(outdir, "_exchange", unsupported)
     monkeypatch.setattr(os, "rename", rename)
     assert main(["--root", str(mini_root), "build", "-q"]) == 2
     monkeypatch.undo()
     # moved aside, failed to move in, moved back
-    assert calls[0][0] == "dist" and calls[0][1].startswith(".dist.old-")
-    assert calls[1][0].startswith(".dist.new-") and calls[1][1] == "dist"
+    assert calls[0][0] == "dist" and calls[0][1].startswith(".dist.cskg-old-")
+    assert calls[1][0].startswith(".dist.cskg-new-") and calls[1][1] == "dist"
     assert calls[2] == (calls[0][1], "dist")
     assert hashes(built) == before
     assert [p.name for p in mini_root.iterdir() if p.name.startswith(".dist")] == []
@@ -335,7 +337,7 @@ def test_fallback_swap_restores_the_old_release(built, mini_root, monkeypatch, c
 
 def test_fallback_swap_publishes(built, mini_root, monkeypatch):
     monkeypatch.setattr(
-        build_module, "_exchange", lambda a, b: (_ for _ in ()).throw(OSError(errno.ENOSYS, "no"))
+        outdir, "_exchange", lambda a, b: (_ for _ in ()).throw(OSError(errno.ENOSYS, "no"))
     )
     (mini_root / "data" / "facts.trig").write_text(
         (mini_root / "data" / "facts.trig").read_text().replace('"MIIT"@en', '"Ministry"@en')
@@ -346,8 +348,11 @@ def test_fallback_swap_publishes(built, mini_root, monkeypatch):
 
 
 def test_leftovers_of_killed_builds_are_removed(built, mini_root):
-    dead = mini_root / ".dist.new-999999999"
+    """A staging folder with cskg's marker that no process locks is a leftover (see
+    tests/test_outdir.py for one left by a real killed build)."""
+    dead = mini_root / ".dist.cskg-new-0123456789abcdef"
     (dead / "store").mkdir(parents=True)
+    (dead / ".cskg-output").write_bytes(outdir.marker_text("release"))
     assert main(["--root", str(mini_root), "build", "-q"]) == 0
     assert not dead.exists()
 

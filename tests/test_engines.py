@@ -16,8 +16,9 @@ from conftest import REAL_ROOT
 
 from cskg.cli import main
 from cskg.queries import load_library
+from cskg.remote import parse_sparql_json
 from cskg.results import canonical
-from cskg.store import EmbeddedStore, RdflibStore, Result, ox_term, parse_sparql_json, query_form
+from cskg.store import EmbeddedStore, RdflibStore, Result, ox_term, query_form
 from cskg.virtuoso import TempVirtuoso, available
 from cskg.vocab import GRAPH_INFERRED as INFERRED
 

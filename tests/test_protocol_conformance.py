@@ -24,6 +24,8 @@ from conftest import RunningServer
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
+from cskg.outdir import MARKER, marker_text
+
 SUITE = Path(__file__).parent / "conformance" / "sparql11-protocol"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 HT = Namespace("http://www.w3.org/2011/http#")
@@ -147,6 +149,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(iri))
     store.flush()
     del store
+    (dist / MARKER).write_bytes(marker_text("release"))  # a release, as cskg build marks it
     running = RunningServer(dist)
     yield running.url + "/sparql"
     running.close()

@@ -21,6 +21,7 @@ from markupsafe import escape
 from poisoned import JS_IRI, SCRIPT, write_poisoned_release
 
 from cskg.cli import main
+from cskg.errors import CskgError
 from cskg.publish.pages import FORMATS
 
 BASE = "https://data.example.org/cskg"
@@ -218,7 +219,7 @@ def test_a_failed_publish_leaves_the_previous_site(
         return render(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(LinkedData, "_render", fail_midway)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(CskgError, match=f"cannot write the site at {out}: No space left"):
         publish(release, out, "https://elsewhere.example.org/cskg")
     assert rendered > 40  # it failed after writing part of the new site
     assert tree(out) == before

@@ -93,22 +93,23 @@ def test_client_timeout_parameter_cannot_raise_the_limit(endpoint: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "template",
+    ("template", "reason"),
     [
-        "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
-        "select * where {{ service silent <{url}> {{ ?s ?p ?o }} }}",
-        "SELECT * WHERE {{ \\u0053ERVICE <{url}> {{ ?s ?p ?o }} }}",
-        "SELECT * WHERE {{ BIND(<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+        ("SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", "uses SERVICE"),
+        ("select * where {{ service silent <{url}> {{ ?s ?p ?o }} }}", "uses SERVICE"),
+        # rdflib would read the escape as SERVICE, pyoxigraph would not: such text is refused
+        ("SELECT * WHERE {{ \\u0053ERVICE <{url}> {{ ?s ?p ?o }} }}", "a \\u escape outside"),
+        ("SELECT * WHERE {{ BIND(<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}", "uses SERVICE"),
     ],
     ids=["upper", "lower-silent", "escaped", "variable"],
 )
 def test_service_never_reaches_the_network(
-    endpoint: str, listener: Listener, template: str
+    endpoint: str, listener: Listener, template: str, reason: str
 ) -> None:
     url = f"http://127.0.0.1:{listener.port}/sparql"
     response = httpx.get(endpoint, params={"query": template.format(url=url)}, timeout=10)
     assert response.status_code == 400
-    assert "SERVICE" in response.text
+    assert reason in response.text
     time.sleep(0.3)
     assert listener.received == []
 

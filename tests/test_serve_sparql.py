@@ -22,8 +22,9 @@ from conftest import REAL_ROOT, RunningServer
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
 from cskg.queries import load_library
+from cskg.remote import parse_sparql_json
 from cskg.results import canonical
-from cskg.store import EmbeddedStore, Term, parse_sparql_json
+from cskg.store import EmbeddedStore, Term
 
 CSKG = "https://w3id.org/cskg/"
 MIIT = CSKG + "id/agency/miit"
@@ -288,10 +289,21 @@ def test_unsupported_accept_is_406(endpoint: str, query: str, accept: str) -> No
     assert "available as" in response.text
 
 
-def test_syntax_error_is_400_with_the_parsers_message(endpoint: str) -> None:
-    response = httpx.get(endpoint, params={"query": "SELECT ?s WHERE { ?s ?p ?o"})
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        # balanced brackets, bad grammar: the engine's parser says where
+        ("SELECT ?s WHERE { ?s ?p }", "syntax error: error at 1:"),
+        # a bracket never closed: the tokenizer says so before any parser runs
+        ("SELECT ?s WHERE { ?s ?p ?o", "syntax error: query:1:17: this bracket is never closed"),
+    ],
+)
+def test_syntax_error_is_400_with_the_parsers_message(
+    endpoint: str, query: str, message: str
+) -> None:
+    response = httpx.get(endpoint, params={"query": query})
     assert response.status_code == 400
-    assert response.text.startswith("syntax error: error at 1:")
+    assert response.text.startswith(message), response.text
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,9 @@ import pytest
 from minirelease import INFERRED, write_release
 
 from cskg.cli import main
+from cskg.remote import RemoteStore
 from cskg.results import canonical
-from cskg.store import EmbeddedStore, RemoteStore
+from cskg.store import EmbeddedStore
 from cskg.virtuoso import SYSTEM_GRAPHS, TempVirtuoso, available
 
 pytestmark = [
@@ -130,7 +131,7 @@ def test_decimals_compare_by_value(capsys, virtuoso, dist):
 def test_bad_query_is_reported(capsys, virtuoso):
     assert main(["query", "-e", "SELECT * WHERE { ?s ?p }", "--endpoint", virtuoso.endpoint]) == 2
     err = capsys.readouterr().err
-    assert "rejected the query (HTTP 400)" in err and "SPARQL compiler" in err
+    assert "(query): HTTP 400 Bad Request: Virtuoso 37000" in err and "SPARQL compiler" in err
 
 
 def test_system_graphs_hidden_and_stop_removes_everything():

@@ -67,15 +67,20 @@ def query(
     asserted: bool = False,
     engine: str = "oxigraph",
     timeout: float = 30.0,
+    max_bytes: int | None = None,
 ) -> Result:
-    """`cskg query`: a library query's name, a `.rq` file, or SPARQL text."""
+    """`cskg query`: a library query's name, a `.rq` file, or SPARQL text; on an `endpoint`,
+    each request ends within `timeout` seconds and `max_bytes` bytes (`cskg.remote.MAX_BYTES`
+    by default)."""
     from cskg.queries import resolve
     from cskg.store import open_store
 
     text = query
     if not any(word in query.upper() for word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")):
         text = resolve(Path(root) / "queries", query)[1]
-    with open_store(Path(dist), engine=engine, endpoint=endpoint, timeout=timeout) as store:
+    with open_store(
+        Path(dist), engine=engine, endpoint=endpoint, timeout=timeout, max_bytes=max_bytes
+    ) as store:
         return store.query(text, asserted=asserted)
 
 

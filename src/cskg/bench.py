@@ -313,7 +313,8 @@ def run_bench(
     progress: Callable[[str], None] = lambda message: None,
 ) -> BenchReport:
     from cskg import virtuoso
-    from cskg.store import EmbeddedStore, RdflibStore, RemoteStore
+    from cskg.remote import RemoteStore
+    from cskg.store import EmbeddedStore, RdflibStore
 
     cskg = [sys.executable, "-m", "cskg.cli", "--root", str(root)]
     library = load_library(root / "queries")
@@ -900,7 +901,7 @@ class _VirtuosoStore:
 
     def __init__(self, nquads: Path) -> None:
         from cskg import virtuoso
-        from cskg.store import RemoteStore
+        from cskg.remote import RemoteStore
 
         self.server = virtuoso.TempVirtuoso().start()
         try:

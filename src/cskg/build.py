@@ -1,32 +1,18 @@
 """Build the release: load → reason → validate → write → store, then publish atomically.
 
-Publishing. Everything is written into a fresh sibling folder `.{out}.new-{pid}` next to `out`
-(same file system, so renames are atomic). Only when every file and the store are complete is
-the new folder put in place:
-
-* if `out` does not exist, one `rename(new, out)`;
-* otherwise the two folders are *exchanged* in one step with Linux `renameat2(RENAME_EXCHANGE)`:
-  a reader opening `out/...` sees either the whole old release or the whole new one, never a mix
-  and never a missing folder; the old release, now at the temporary name, is then deleted;
-* where the exchange is not supported (another OS, a file system without it), the fallback is
-  `rename(out, aside)`, `rename(new, out)`, delete `aside`: a reader may, for that instant, find
-  no `out`, but never a half-written one; if the second rename fails the first is undone.
-
-A build that fails or is interrupted at any point before the exchange leaves `out` untouched;
-its temporary folder is removed (or, after a hard kill, by the next build, which deletes
-leftovers whose process is gone). Two builds running at once into the same `out` are not
-coordinated: the later exchange wins, and each still publishes a complete release.
+The release is written and put in place by `cskg.outdir`: beside `out`, swapped in only when
+every file and the store are complete, and never over a folder cskg did not write. A build that
+fails or is interrupted before the swap leaves `out` untouched. Two builds running at once into
+the same `out` are not coordinated: the later swap wins, and each still publishes a complete
+release.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import gc
 import json
 import os
-import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -38,8 +24,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from cskg import __version__
-from cskg.errors import CskgError
+from cskg import __version__, outdir
 from cskg.sources import (
     CURATION_GRAPH,
     DOCUMENT_GRAPH,
@@ -141,6 +126,7 @@ def _build(
         if progress:
             progress(STEPS.index(name) + 1, len(STEPS), name, timings[name])
 
+    outdir.check_target(out, "release")  # refused now, not after minutes of reasoning
     started = time.perf_counter()
     sources = load_sources(root)
     # the version stamp concerns the ontology file's quads only: no pass over the corpus
@@ -196,12 +182,8 @@ def _build(
     if not report.conforms and not allow_invalid:
         return result
 
-    _clean_leftovers(out)
-    new = out.parent / f".{out.name}.new-{os.getpid()}"
-    try:
+    with outdir.writing(out, "release") as new:
         started = time.perf_counter()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        new.mkdir()
         quads = order_quads(asserted_quads + inferred_quads)
         write_release(new, quads, sources.shapes, report, result)
         step("write", started)
@@ -211,12 +193,6 @@ def _build(
         step("store", started)
         timings["total"] = round(sum(v for k, v in timings.items() if k in STEPS), 3)
         _write_build_json(new, result)
-        publish(new, out)
-    except OSError as error:
-        raise CskgError(f"cannot write the release to {out}: {error}") from error
-    finally:
-        if new.exists():
-            shutil.rmtree(new, ignore_errors=True)
     result.written = True
     return result
 
@@ -736,62 +712,3 @@ def _write_build_json(folder: Path, result: BuildResult) -> None:
         "timings": result.timings,
     }
     (folder / "build.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-
-
-# -- publishing ---------------------------------------------------------------------------------
-
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
-
-
-def _exchange(a: Path, b: Path) -> None:
-    """Swap two paths in one atomic step (Linux renameat2 with RENAME_EXCHANGE)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        raise OSError(errno.ENOSYS, "renameat2 is not available")
-    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code), str(b))
-
-
-def publish(new: Path, out: Path) -> None:
-    """Put the complete release `new` in place of `out` (see the module docstring)."""
-    if not out.exists():
-        os.rename(new, out)
-        return
-    try:
-        _exchange(new, out)
-    except OSError as error:
-        if error.errno not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EPERM):
-            raise
-        aside = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.rename(out, aside)
-        try:
-            os.rename(new, out)
-        except OSError:
-            os.rename(aside, out)
-            raise
-        shutil.rmtree(aside, ignore_errors=True)
-        return
-    shutil.rmtree(new, ignore_errors=True)  # `new` now holds the previous release
-
-
-def _clean_leftovers(out: Path) -> None:
-    """Delete temporary folders that builds killed before they could clean up left behind."""
-    if not out.parent.is_dir():
-        return
-    for path in out.parent.glob(f".{out.name}.*-*"):
-        kind, _, pid = path.name.rpartition("-")
-        if not kind.endswith((".new", ".old")) or not pid.isdigit():
-            continue
-        alive = True
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            alive = False
-        except PermissionError:
-            pass
-        if not alive or int(pid) == os.getpid():
-            with contextlib.suppress(OSError):
-                shutil.rmtree(path)

@@ -11,8 +11,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from cskg.errors import EXIT_ERROR, CskgError
+from cskg.querytext import MAX_DEPTH
 from cskg.store import ENGINES
 
 SELECT_FORMATS = ["table", "csv", "tsv", "json", "md", "sparql-json", "sparql-xml"]
@@ -82,7 +84,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from cskg.queries import resolve
+    from cskg.queries import read_stdin, resolve
     from cskg.results import render
     from cskg.store import open_store
 
@@ -91,7 +93,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.expression:
         text = args.expression
     elif args.query == "-":
-        text = sys.stdin.read()
+        text = read_stdin()
     elif args.query:
         text = resolve(_root(args) / "queries", args.query)[1]
     else:
@@ -103,6 +105,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         engine=args.engine,
         endpoint=args.endpoint,
         timeout=args.timeout,
+        max_bytes=args.max_bytes,
         allow_remote=args.allow_remote,
     )
     with store:
@@ -218,9 +221,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from cskg.publish.app import create_app
+    from cskg.publish.server import serve
     from cskg.publish.settings import Settings
 
     dist = _dist(args)
@@ -231,28 +232,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         dist=dist,
         base=(args.base or f"http://{host}:{args.port}").rstrip("/"),
         query_timeout=args.timeout,
+        max_memory=args.max_memory or None,
         max_rows=args.max_rows,
-        max_body=args.max_body,
+        max_bytes=args.max_bytes,
         max_nesting=args.max_nesting,
+        queue_timeout=args.queue_timeout,
+        max_body=args.max_body,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        send_timeout=args.send_timeout,
+        max_connections=args.max_connections,
+        max_requests=args.max_requests,
         workers=args.workers,
         memory=args.memory,
         root=_root(args),
     )
-    config = uvicorn.Config(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        workers=1,  # one event loop; the queries run in the worker processes it manages
-        proxy_headers=False,  # behind a proxy, --base gives the public origin
-        server_header=False,
-        limit_concurrency=args.max_connections,
-        timeout_keep_alive=5,
-        timeout_graceful_shutdown=5,
-        h11_max_incomplete_event_size=64 * 1024,  # request line and headers
-        log_level="info",
-    )
     print(f"cskg: serving {dist} at http://{host}:{args.port}/ (SPARQL: /sparql)", file=sys.stderr)
-    uvicorn.Server(config).run()
+    serve(settings, args.host, args.port)
     return 0
 
 
@@ -339,6 +335,8 @@ def cmd_push(args: argparse.Namespace) -> int:
         user=args.user,
         password=password,
         timeout=args.timeout,
+        auth=args.auth,
+        allow_insecure_auth=args.allow_insecure_auth,
     )
     tty = sys.stderr.isatty()
 
@@ -377,6 +375,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from cskg import __version__
+    from cskg.remote import MAX_BYTES
 
     parser = argparse.ArgumentParser(
         prog="cskg",
@@ -391,7 +390,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("build", help="reason, validate and write the release atomically")
-    p.add_argument("--out", help="release folder to write (default: ROOT/dist)")
+    p.add_argument(
+        "--out",
+        help="release folder to write (default: ROOT/dist); replaced whole, and only if it is "
+        "new, empty or a release cskg wrote",
+    )
     p.add_argument(
         "--reference",
         action="store_true",
@@ -429,7 +432,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--asserted", action="store_true", help="leave inferred triples out")
     p.add_argument("--endpoint", help="run on this remote SPARQL endpoint instead of the release")
-    p.add_argument("--timeout", type=float, default=30.0, help="remote endpoint timeout in seconds")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="with --endpoint: seconds each request may take in all (connecting, sending, the "
+        "whole answer), default 30",
+    )
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=MAX_BYTES,
+        metavar="N",
+        help=f"with --endpoint: refuse an answer larger than N bytes (default {MAX_BYTES}, 64 MiB)",
+    )
     p.add_argument(
         "--engine",
         choices=ENGINES,
@@ -528,31 +544,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="public origin the IRIs map to, e.g. https://data.example.org/cskg "
         "(default: the server's own origin)",
     )
-    p.add_argument("--timeout", type=float, default=10.0, help="query timeout in seconds")
-    p.add_argument("--max-rows", type=int, default=10_000, help="rows returned at most")
-    p.add_argument("--workers", type=int, default=2, help="query worker processes")
-    p.add_argument(
-        "--memory",
-        action="store_true",
-        help="each worker loads the release into memory: most queries about 2x faster on a "
-        "large release, for about 7 s per million triples and worker at start",
-    )
-    p.add_argument(
-        "--max-body", type=int, default=1_000_000, help="request body limit in bytes (413 above)"
-    )
-    p.add_argument(
-        "--max-nesting", type=int, default=40, help="bracket nesting allowed in a query (400 above)"
-    )
-    p.add_argument(
-        "--max-connections",
-        type=int,
-        default=1000,
-        help="open connections at most (503 above)",
-    )
+    _serve_limits(p)
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("publish", help="the same pages and data files as a static site")
-    p.add_argument("--out", default="site", help="folder to write (default: site/)")
+    p.add_argument(
+        "--out",
+        default="site",
+        help="folder to write (default: site/); replaced whole, and only if it is new, empty or "
+        "a site cskg published",
+    )
     p.add_argument("--base", required=True, help="public URL the site will be served from")
     p.set_defaults(handler=cmd_publish)
 
@@ -590,7 +591,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--password", help="password (visible to other local users; prefer --password-env)"
     )
     p.add_argument("--password-env", metavar="VAR", help="read the password from this variable")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each answer")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds each request may take in all (connecting, sending, the whole answer), "
+        "default 60",
+    )
+    p.add_argument(
+        "--auth",
+        choices=["digest", "basic"],
+        help="how to send the credentials (default: the profile's; digest for virtuoso and "
+        "generic, basic for fuseki and graphdb); never in another scheme, whatever the store asks",
+    )
+    p.add_argument(
+        "--allow-insecure-auth",
+        action="store_true",
+        help="allow Basic authentication over http:// to a host that is not loopback (the "
+        "password crosses the network readable)",
+    )
     p.add_argument(
         "--batch",
         type=int,
@@ -637,6 +656,61 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=cmd_bench)
     return parser
+
+
+def _serve_limits(p: argparse.ArgumentParser) -> None:
+    """`cskg serve`'s limits, with the defaults of `Settings` (README, "Security")."""
+    from cskg.publish.settings import Settings, format_size, parse_size
+
+    d = Settings(Path("."))
+    p.add_argument("--workers", type=int, default=d.workers, help="query worker processes")
+    p.add_argument(
+        "--memory",
+        action="store_true",
+        help="each worker loads the release into memory: most queries about 2x faster on a "
+        "large release, for about 7 s per million triples and worker at start (raise "
+        "--max-memory to hold a large release)",
+    )
+    limits: list[tuple[str, Any, Any, str]] = [
+        ("--timeout", float, d.query_timeout, "seconds a query may run (503 beyond)"),
+        (
+            "--max-memory",
+            parse_size,
+            d.max_memory,
+            "address space of each query worker, e.g. 4G or 512M; 0 for none (507 beyond)",
+        ),
+        ("--max-rows", int, d.max_rows, "rows or triples of an answer at most (then cut, marked)"),
+        ("--max-bytes", parse_size, d.max_bytes, "bytes of an answer at most (then cut, marked)"),
+        (
+            "--max-nesting",
+            _nesting,
+            d.max_nesting,
+            f"bracket nesting allowed in a query, at most {MAX_DEPTH} (400 beyond)",
+        ),
+        ("--queue-timeout", float, d.queue_timeout, "seconds a query may wait for a worker (503)"),
+        ("--max-body", parse_size, d.max_body, "bytes of a request body (413 beyond)"),
+        ("--header-timeout", float, d.header_timeout, "seconds for a request's head to arrive"),
+        ("--body-timeout", float, d.body_timeout, "seconds for a request's body (408 beyond)"),
+        ("--send-timeout", float, d.send_timeout, "seconds a client may leave an answer unread"),
+        (
+            "--max-connections",
+            int,
+            d.max_connections,
+            "open connections at most; beyond, the longest idle one is closed",
+        ),
+        ("--max-requests", int, d.max_requests, "requests in progress at most (503 beyond)"),
+    ]
+    for flag, kind, default, text in limits:
+        shown = format_size(default) if kind is parse_size else default
+        p.add_argument(flag, type=kind, default=default, help=f"{text} (default: {shown})")
+
+
+def _nesting(text: str) -> int:
+    """A nesting cap no deeper than the parsers survive (`cskg.querytext.MAX_DEPTH`)."""
+    depth = int(text) if text.isdigit() else -1
+    if not 1 <= depth <= MAX_DEPTH:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a depth from 1 to {MAX_DEPTH}")
+    return depth
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -60,12 +60,13 @@ def read_header(query: str) -> Header:
 
 
 def query_form(query: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query keyword after the prologue."""
-    body = "\n".join(line for line in query.splitlines() if not line.lstrip().startswith("#"))
-    match = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.IGNORECASE)
-    if match is None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the query's tokens (`cskg.querytext`)."""
+    from cskg.querytext import inspect
+
+    form = inspect(query).form
+    if form is None:
         raise ValueError("not a SPARQL query form")
-    return match.group(1).upper()
+    return form
 
 
 def order_keys(query: str) -> list[str]:

@@ -38,7 +38,9 @@ Profiles (`--profile`) turn the query endpoint into the other URLs; `--graph-sto
 - `graphdb`: `--endpoint http://host:7200/repositories/{repo}`; graph store
   `/repositories/{repo}/rdf-graphs/service`, update `/repositories/{repo}/statements`; basic.
 - `generic`: any SPARQL 1.1 store; graph store only with `--graph-store` (without it, Update
-  is used), update at `--update` or else the endpoint; digest or basic, as the server asks.
+  is used), update at `--update` or else the endpoint; HTTP digest authentication.
+
+`--auth basic|digest` overrides the profile's scheme.
 
 Store quirks met on Virtuoso 7.2 (the tested store):
 
@@ -57,13 +59,20 @@ Store quirks met on Virtuoso 7.2 (the tested store):
 Fuseki needs a dataset with a graph store and update service enabled (`fuseki-server --update`);
 GraphDB takes Update at `/statements` (form parameter `update`) and GSP at `/rdf-graphs/service`.
 
-Credentials are never printed, logged or put in an exception message. They are offered only to
-the origins (scheme, host and port) of the URLs push itself calls, only when the server asks
-(HTTP 401 challenge, digest or basic), and redirects are never followed: a 3xx answer is an
-error, so a store cannot send the credentials, or the data, elsewhere. With credentials, push
-first sends a HEAD request to learn the store's challenge; every request after that carries the
-answer from the start (digest: the same nonce, counted up), so each is sent once, and over
-kept-alive connections (httpx).
+Credentials are never printed, logged or put in an exception message, and what a store says is
+printed only through `cskg.http.server_text` (the password and anything like credentials
+removed). They are offered only to the origins (scheme, host and port) of the URLs push itself
+calls, only when the server asks (HTTP 401 challenge), and only in the profile's scheme (or
+`--auth`'s): a store that asks a digest client for Basic gets nothing, and the push stops with a
+message. Basic is refused over http:// to a host that is not loopback unless
+`--allow-insecure-auth`. Redirects are never followed: a 3xx answer is an error, so a store
+cannot send the credentials, or the data, elsewhere. With credentials, push first sends a HEAD
+request to learn the store's challenge; every request after that carries the answer from the
+start (digest: the same nonce, counted up), so each is sent once, over kept-alive connections.
+
+Each request must be done within `--timeout` seconds (connecting, sending, the whole answer: a
+store that trickles its answer does not hold push longer), and its answer is refused beyond
+`MAX_ANSWER` bytes (a store's answers to push are a few kilobytes).
 """
 
 from __future__ import annotations
@@ -80,12 +89,12 @@ from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
 
-import httpx
-
 from cskg.errors import CskgError
-from cskg.store import server_message
+from cskg.http import SCHEMES, Answer, Client, Credentials, short
 
 PROFILES = ("virtuoso", "fuseki", "graphdb", "generic")
+#: how each profile sends credentials (`--auth` overrides it)
+PROFILE_AUTH = {"virtuoso": "digest", "fuseki": "basic", "graphdb": "basic", "generic": "digest"}
 METHODS = ("auto", "gsp", "update")
 
 #: called after each graph is written: (graphs done, graphs in all, graph IRI, its triples)
@@ -95,6 +104,7 @@ Progress = Callable[[int, int, str, int], None]
 #: its size, so large; SPARQL Update text is compiled, which costs more per triple
 BATCH = {"gsp": 10_000, "update": 1_000}
 _COUNT_CHUNK = 200  # graphs per verification query (VALUES), to keep the query text bounded
+MAX_ANSWER = 4 * 2**20  # bytes: the largest answer push reads (a count answer is ~30 kB)
 
 
 @dataclass(frozen=True)
@@ -106,8 +116,19 @@ class Target:
     update: str  # SPARQL Update service
     user: str | None = None
     password: str | None = field(default=None, repr=False)  # never shown
-    timeout: float = 60.0
+    timeout: float = 60.0  # seconds: the deadline of each request
     profile: str = "generic"
+    auth: str = "digest"  # how the credentials are sent: "digest" or "basic"
+    allow_insecure_auth: bool = False  # Basic over http:// to a host that is not loopback
+
+    def credentials(self) -> Credentials | None:
+        """The credentials for the store's URLs, or None; refuses Basic in clear text."""
+        if self.user is None:
+            return None
+        urls = tuple(filter(None, [self.endpoint, self.update, self.graph_store]))
+        return Credentials(
+            self.user, self.password or "", self.auth, urls, self.allow_insecure_auth
+        )
 
 
 @dataclass(frozen=True)
@@ -161,10 +182,15 @@ def make_target(
     user: str | None = None,
     password: str | None = None,
     timeout: float = 60.0,
+    auth: str | None = None,
+    allow_insecure_auth: bool = False,
 ) -> Target:
-    """The URLs of a store from its query endpoint and profile (see the table above)."""
+    """The URLs of a store from its query endpoint and profile (see the table above), and how
+    credentials are sent: `auth` ("digest" or "basic"), else the profile's."""
     if profile not in PROFILES:
         raise CskgError(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
+    if auth is not None and auth not in SCHEMES:
+        raise CskgError(f"unknown authentication {auth!r}; one of {', '.join(SCHEMES)}")
     if (user is None) != (password is None):
         raise CskgError("give both a user and a password, or neither")
     if timeout <= 0:
@@ -199,74 +225,33 @@ def make_target(
     if graph_store:
         _check_url(graph_store, "the graph store")
     _check_url(update, "the update endpoint")
-    return Target(endpoint, graph_store, update, user, password, timeout, profile)
+    target = Target(
+        endpoint,
+        graph_store,
+        update,
+        user,
+        password,
+        timeout,
+        profile,
+        auth or PROFILE_AUTH[profile],
+        allow_insecure_auth,
+    )
+    target.credentials()  # refuses Basic in clear text before anything is read or sent
+    return target
 
 
 # -- HTTP -----------------------------------------------------------------------------------
 
 
-def _short(url: str) -> str:
-    """A URL for messages: without its query string (graph IRIs are named separately)."""
-    return url.split("?", 1)[0]
-
-
-def _url_origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    return (url.scheme, url.host, url.port)
-
-
-class _ChallengedAuth(httpx.Auth):
-    """The store's credentials, offered only to the target's origins and only once asked.
-
-    A request goes out without credentials until a server of those origins answers 401; its
-    challenge names the scheme (Digest preferred, else Basic), the request is repeated with the
-    answer, and from then on every request carries the credentials from the start. So a
-    request is sent once, not twice: urllib, which this replaces, sent every request first
-    without credentials, and a store that answers 401 before reading a large body (Virtuoso,
-    from about 3 MB) resets the connection while the body is still being sent."""
-
-    def __init__(self, user: str, password: str, origins: set[tuple[str, str, int | None]]):
-        self._origins = origins
-        self._digest = httpx.DigestAuth(user, password)
-        self._basic = httpx.BasicAuth(user, password)
-        self._scheme: httpx.Auth | None = None  # known after the first challenge
-
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
-        if _url_origin(request.url) not in self._origins:
-            yield request
-            return
-        if self._scheme is not None:
-            yield from self._scheme.auth_flow(request)
-            return
-        response = yield request
-        if response.status_code != 401:
-            return
-        offered = {
-            h.split(" ", 1)[0].lower() for h in response.headers.get_list("WWW-Authenticate")
-        }
-        if "digest" in offered:
-            self._scheme = self._digest
-            flow = self._digest.auth_flow(request)
-            next(flow)  # the request as it was: it has just been answered by `response`
-            yield flow.send(response)  # the same request with the answer to the challenge
-        elif "basic" in offered:
-            self._scheme = self._basic
-            yield from self._basic.auth_flow(request)
-
-
 class _Client:
-    """An HTTP client for one store: kept-alive connections, credentials scoped to the store's
-    origins and offered once asked, no redirects, complete answers only."""
+    """The store's HTTP client (`cskg.http.Client`): each request within the target's deadline
+    and `MAX_ANSWER` bytes, credentials scoped to the store's origins, no redirects."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        auth = None
-        if target.user is not None:
-            urls = filter(None, [target.endpoint, target.update, target.graph_store])
-            origins = {_url_origin(httpx.URL(url)) for url in urls}
-            auth = _ChallengedAuth(target.user, target.password or "", origins)
-        # redirects are never followed: the request would carry data (and maybe credentials)
-        # elsewhere; a 3xx answer is an error
-        self.http = httpx.Client(auth=auth, timeout=target.timeout, follow_redirects=False)
+        self.http = Client(
+            timeout=target.timeout, max_bytes=MAX_ANSWER, credentials=target.credentials()
+        )
 
     def __enter__(self) -> _Client:
         return self
@@ -277,7 +262,8 @@ class _Client:
     def learn_authentication(self, url: str, what: str) -> None:
         """A HEAD request to `url`, so that a store asking for credentials says how before the
         first request with a body. Its answer does not matter (many stores do not implement
-        HEAD); the requests that follow report what goes wrong."""
+        HEAD), unless it asks for another scheme than push's; the requests that follow report
+        what else goes wrong."""
         if self.target.user is not None:
             self.send("HEAD", url, None, {}, f"authentication, before {what}", check=False)
 
@@ -292,71 +278,30 @@ class _Client:
         check: bool = True,
     ) -> bytes:
         """One request; any answer but a complete 2xx (206 excepted) is a CskgError."""
-        where = f"{method} {_short(url)} ({what})"
-        try:
-            with self.http.stream(method, url, content=body, headers=headers) as response:
-                try:
-                    data = response.read()
-                except httpx.RemoteProtocolError:
-                    raise self._cut_short(response, where) from None
-        except httpx.TimeoutException:
-            raise CskgError(f"{where}: no answer within {self.target.timeout:g} s") from None
-        except httpx.TransportError as error:
-            raise self._network_error(error, where) from None
+        answer = self.http.send(method, url, what, body=body, headers=headers)
         if not check:
-            return data
-        status = response.status_code
-        if status == 206:
-            raise CskgError(f"{where}: the store answered 206 Partial Content; nothing is certain")
-        if not 200 <= status < 300:
-            raise self._http_error(response, data, where)
-        return data
+            return answer.body
+        if answer.status == 206:
+            raise CskgError(
+                f"{answer.where}: the store answered 206 Partial Content; nothing is certain"
+            )
+        if not 200 <= answer.status < 300:
+            raise self.http.failure(answer, self._hint(answer))
+        return answer.body
 
-    @staticmethod
-    def _cut_short(response: httpx.Response, where: str) -> CskgError:
-        received = response.num_bytes_downloaded
-        announced = response.headers.get("Content-Length", "")
-        more = f", {int(announced) - received} more announced" if announced.isdigit() else ""
-        return CskgError(f"{where}: the answer was cut short ({received} bytes received{more})")
-
-    def _http_error(self, response: httpx.Response, data: bytes, where: str) -> CskgError:
-        message = server_message(data, 300) if data else ""
-        code = response.status_code
+    def _hint(self, answer: Answer) -> str:
         user = self.target.user
-        if code == 401:
+        if answer.status == 401:
             if user is None:
-                hint = (
+                return (
                     "the store needs credentials: give --user with --password-env (or --password)"
                 )
-            else:
-                hint = f"the store rejected the credentials of user {user!r}"
-            return CskgError(f"{where}: HTTP 401 Unauthorized: {hint}")
-        if code == 403:
+            return f"the store rejected the credentials of user {user!r}"
+        if answer.status == 403:
             if user is None:
-                hint = "the store refuses anonymous writes: give --user with --password-env"
-            else:
-                hint = f"user {user!r} is not allowed to do this (Virtuoso: role SPARQL_UPDATE)"
-            return CskgError(
-                f"{where}: HTTP 403 Forbidden: {hint}" + (f" ({message})" if message else "")
-            )
-        if 300 <= code < 400:
-            location = response.headers.get("Location", "")
-            return CskgError(
-                f"{where}: HTTP {code} redirect to {_short(location) or '(no Location)'} "
-                "not followed; give the store's final URL"
-            )
-        reason = response.reason_phrase
-        return CskgError(
-            f"{where}: HTTP {code} {reason}".rstrip() + (f": {message}" if message else "")
-        )
-
-    def _network_error(self, error: httpx.TransportError, where: str) -> CskgError:
-        cause: BaseException | None = error
-        while cause is not None:  # httpx wraps httpcore's error, which wraps the OSError
-            if isinstance(cause, ConnectionRefusedError):
-                return CskgError(f"{where}: connection refused (is the store running?)")
-            cause = cause.__cause__ or cause.__context__
-        return CskgError(f"{where}: {error}")
+                return "the store refuses anonymous writes: give --user with --password-env"
+            return f"user {user!r} is not allowed to do this (Virtuoso: role SPARQL_UPDATE)"
+        return ""
 
 
 # -- the release ----------------------------------------------------------------------------
@@ -408,7 +353,7 @@ def graph_runs(nquads: Path) -> Iterator[tuple[str, list[object]]]:
 def _ntriples(triples: Iterable[object]) -> bytes:
     import pyoxigraph as ox
 
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)  # type: ignore[arg-type, return-value]
 
 
 def batches(triples: list[object], size: int) -> Iterator[tuple[list[object], bool]]:
@@ -524,7 +469,7 @@ def count_graphs(
     if client is None:
         with _Client(target) as own:
             return count_graphs(target, graphs, own)
-    from cskg.store import parse_sparql_json
+    from cskg.remote import parse_sparql_json
 
     names = list(graphs)
     counts = dict.fromkeys(names, 0)
@@ -550,8 +495,8 @@ def count_graphs(
                 counts[g.value] = int(n.value)  # type: ignore[union-attr]
         except (ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError):
             raise CskgError(
-                f"{_short(target.endpoint)} did not answer the count query with SPARQL results: "
-                f"{server_message(data, 200)}"
+                f"{short(target.endpoint)} did not answer the count query with SPARQL results: "
+                f"{client.http.text(data, 200)}"
             ) from None
     return counts
 

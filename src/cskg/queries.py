@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class LibraryQuery:
 
 def parse_query_file(path: Path) -> LibraryQuery:
     """Read one .rq file and its header (the leading `# key: value` comment lines)."""
-    text = path.read_text(encoding="utf-8")
+    text = read_query(path)
     header: dict[str, str] = {}
     for line in text.splitlines():
         if not line.strip():
@@ -68,6 +69,30 @@ def parse_query_file(path: Path) -> LibraryQuery:
         question=header.get("question", ""),
         keywords=keywords,
     )
+
+
+def read_query(path: Path) -> str:
+    """A query file's text (`cskg.sources.read_source`): UTF-8, a byte order mark dropped; binary
+    data (a NUL byte) or another encoding is refused at that byte, as `file:line:column`."""
+    from cskg.sources import read_source
+
+    return _query_text(read_source(path), path)
+
+
+def read_stdin() -> str:
+    """A query from standard input, read as `read_query` reads a file."""
+    from cskg.sources import BOM
+
+    return _query_text(sys.stdin.buffer.read().removeprefix(BOM), Path("<stdin>"))
+
+
+def _query_text(data: bytes, source: Path) -> str:
+    from cskg.sources import not_text
+
+    problem = not_text(source, data)
+    if problem is not None:
+        raise problem
+    return data.decode("utf-8")
 
 
 def load_library(folder: Path) -> list[LibraryQuery]:
@@ -94,8 +119,8 @@ def find(folder: Path, name: str) -> LibraryQuery:
 def resolve(folder: Path, reference: str) -> tuple[str, str]:
     """(label, SPARQL text) for a library name or a .rq file path."""
     candidate = Path(reference)
-    if candidate.is_file():
-        return str(candidate), candidate.read_text(encoding="utf-8")
+    if candidate.is_file() or (candidate.suffix == ".rq" and candidate.exists()):
+        return str(candidate), read_query(candidate)  # a folder named *.rq: said so
     if "/" in reference:
         raise CskgError(f"no query file {reference}")
     query = find(folder, reference)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -58,7 +60,12 @@ def display(term: Term | None) -> str:
         return f"_:{term.value}"
     if term.kind == "triple":
         return "<< " + " ".join(display(t) for t in term.value) + " >>"
-    return " ".join(str(term.value).split())  # one line per row
+    text = " ".join(str(term.value).split())  # one line per row
+    # a control character (an ANSI escape from the data or an endpoint) is shown, not obeyed
+    return _CONTROL.sub(lambda c: f"\\u{ord(c[0]):04x}", text)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def plain(term: Term | None) -> Any:
@@ -137,22 +144,197 @@ def _csv_value(term: Term | None) -> str:
     return str(term.value)
 
 
+@dataclass(frozen=True)
+class Truncation:
+    """Why and where an answer was cut: `returned` rows or triples were kept, under the
+    endpoint's `limit` of rows (`reason` "rows") or of bytes (`reason` "bytes")."""
+
+    returned: int
+    reason: str
+    limit: int
+
+    def message(self) -> str:
+        unit = "bytes" if self.reason == "bytes" else "rows or triples"
+        return (
+            f"the answer was cut at this endpoint's limit of {self.limit} {unit} after "
+            f"{self.returned} rows or triples; refine the query or page it with LIMIT/OFFSET"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "limit": self.returned,
+            "reason": self.reason,
+            self.reason: self.limit,
+            "message": self.message(),
+        }
+
+
+class ResultsWriter:
+    """One SPARQL results format written a piece at a time: `head`, then `row` for each
+    solution, then `tail` (which says whether the answer was cut), or `boolean` for ASK.
+
+    The pieces can be written as they are made, so an answer never has to be whole in memory
+    (`cskg serve` writes each piece straight to the file it sends, up to its byte limit)."""
+
+    media = ""
+
+    def head(self, variables: list[str]) -> str:
+        raise NotImplementedError
+
+    def row(self, row: Row) -> str:
+        raise NotImplementedError
+
+    def tail(self, truncation: Truncation | None = None) -> str:
+        return ""
+
+    def boolean(self, value: bool) -> str:
+        raise NotImplementedError
+
+    def whole(self, result: Result) -> str:
+        """The whole document for a result held in memory."""
+        if result.kind == "ask":
+            return self.boolean(bool(result.boolean))
+        return self.head(result.variables) + "".join(map(self.row, result.rows)) + self.tail()
+
+
+class CsvWriter(ResultsWriter):
+    """SPARQL 1.1 Query Results CSV: values without datatype or language."""
+
+    media = "text/csv"
+
+    def _line(self, values: list[str]) -> str:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerow(values)
+        return out.getvalue()
+
+    def head(self, variables: list[str]) -> str:
+        return self._line(variables)
+
+    def row(self, row: Row) -> str:
+        return self._line([_csv_value(t) for t in row])
+
+    def boolean(self, value: bool) -> str:  # CSV has no boolean form; the usual one-cell table
+        return f"_askResult\r\n{'true' if value else 'false'}\r\n"
+
+
+class TsvWriter(ResultsWriter):
+    """SPARQL 1.1 Query Results TSV: terms in Turtle syntax."""
+
+    media = "text/tab-separated-values"
+
+    def head(self, variables: list[str]) -> str:
+        return "\t".join(f"?{v}" for v in variables) + "\n"
+
+    def row(self, row: Row) -> str:
+        return "\t".join("" if t is None else t.n3().replace("\t", "\\t") for t in row) + "\n"
+
+    def boolean(self, value: bool) -> str:
+        return f"?_askResult\n{'true' if value else 'false'}\n"
+
+
+class JsonWriter(ResultsWriter):
+    """SPARQL 1.1 Query Results JSON; a cut answer has a top-level `"cskg:truncated"`."""
+
+    media = "application/sparql-results+json"
+
+    def __init__(self) -> None:
+        self._variables: list[str] = []
+        self._separator = ""
+
+    def head(self, variables: list[str]) -> str:
+        self._variables, self._separator = variables, ""
+        return '{"head":{"vars":' + _json(variables) + '},"results":{"bindings":['
+
+    def row(self, row: Row) -> str:
+        binding = {
+            v: _json_term(t) for v, t in zip(self._variables, row, strict=True) if t is not None
+        }
+        text = self._separator + _json(binding)
+        self._separator = ","
+        return text
+
+    def tail(self, truncation: Truncation | None = None) -> str:
+        note = f',"cskg:truncated":{_json(truncation.as_json())}' if truncation else ""
+        return "]}" + note + "}\n"
+
+    def boolean(self, value: bool) -> str:
+        return _json(sparql_json(Result("ask", boolean=value))) + "\n"
+
+
+class XmlWriter(ResultsWriter):
+    """SPARQL Query Results XML; a cut answer ends with a comment saying so. XML 1.0 cannot
+    carry most control characters, even escaped: an answer holding one is refused
+    (`NotRepresentable`) rather than written ill-formed."""
+
+    media = "application/sparql-results+xml"
+    _OPEN = '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
+
+    def __init__(self) -> None:
+        self._variables: list[str] = []
+
+    def head(self, variables: list[str]) -> str:
+        from xml.sax.saxutils import quoteattr
+
+        self._variables = variables
+        names = "".join(f"    <variable name={quoteattr(v)}/>\n" for v in variables)
+        return f"{self._OPEN}  <head>\n{names}  </head>\n  <results>\n"
+
+    def row(self, row: Row) -> str:
+        from xml.sax.saxutils import quoteattr
+
+        bindings = "".join(
+            f"      <binding name={quoteattr(v)}>{_xml_term(t)}</binding>\n"
+            for v, t in zip(self._variables, row, strict=True)
+            if t is not None
+        )
+        return f"    <result>\n{bindings}    </result>\n"
+
+    def tail(self, truncation: Truncation | None = None) -> str:
+        note = f"<!-- {truncation.message()} -->\n" if truncation else ""
+        return "  </results>\n</sparql>\n" + note
+
+    def boolean(self, value: bool) -> str:
+        answer = "true" if value else "false"
+        return f"{self._OPEN}  <head/>\n  <boolean>{answer}</boolean>\n</sparql>\n"
+
+
+#: the SPARQL results formats: media type -> writer class (`cskg serve` negotiates among them)
+RESULTS_WRITERS: dict[str, type[ResultsWriter]] = {
+    w.media: w for w in (JsonWriter, XmlWriter, CsvWriter, TsvWriter)
+}
+
+
+class NotRepresentable(CskgError):
+    """The answer holds a character the chosen format cannot carry (XML 1.0 and controls)."""
+
+
+# characters XML 1.0 allows (section 2.2); anything else cannot even be escaped
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def check_xml_text(text: str) -> str:
+    """`text` when XML 1.0 can carry it; raises `NotRepresentable` naming the character."""
+    found = _NOT_XML.search(text)
+    if found:
+        raise NotRepresentable(
+            f"the answer holds U+{ord(found[0]):04X}, a character XML 1.0 cannot carry; "
+            "ask for JSON, CSV or TSV (or N-Triples, Turtle or JSON-LD for a graph)"
+        )
+    return text
+
+
 def format_csv(result: Result) -> str:
     """SPARQL 1.1 Query Results CSV: values without datatype or language."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(result.variables)
-    for row in result.rows:
-        writer.writerow([_csv_value(t) for t in row])
-    return out.getvalue()
+    return CsvWriter().whole(result)
 
 
 def format_tsv(result: Result) -> str:
     """SPARQL 1.1 Query Results TSV: terms in Turtle syntax."""
-    lines = ["\t".join(f"?{v}" for v in result.variables)]
-    for row in result.rows:
-        lines.append("\t".join("" if t is None else t.n3().replace("\t", "\\t") for t in row))
-    return "\n".join(lines) + "\n"
+    return TsvWriter().whole(result)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _json_term(term: Term) -> dict[str, Any]:
@@ -193,7 +375,7 @@ def _xml_term(term: Term) -> str:
     from xml.sax.saxutils import escape, quoteattr
 
     if term.kind == "iri":
-        return f"<uri>{escape(term.value)}</uri>"
+        return f"<uri>{escape(check_xml_text(term.value))}</uri>"
     if term.kind == "bnode":
         return f"<bnode>{escape(term.value)}</bnode>"
     if term.kind == "triple":
@@ -201,35 +383,16 @@ def _xml_term(term: Term) -> str:
         return (
             f"<triple><subject>{s}</subject><predicate>{p}</predicate><object>{o}</object></triple>"
         )
+    value = escape(check_xml_text(term.value))
     if term.lang:
-        return f"<literal xml:lang={quoteattr(term.lang)}>{escape(term.value)}</literal>"
+        return f"<literal xml:lang={quoteattr(term.lang)}>{value}</literal>"
     if term.datatype and term.datatype != XSD_STRING:
-        return f"<literal datatype={quoteattr(term.datatype)}>{escape(term.value)}</literal>"
-    return f"<literal>{escape(term.value)}</literal>"
+        return f"<literal datatype={quoteattr(term.datatype)}>{value}</literal>"
+    return f"<literal>{value}</literal>"
 
 
 def format_sparql_xml(result: Result) -> str:
-    from xml.sax.saxutils import quoteattr
-
-    out = [
-        '<?xml version="1.0"?>',
-        '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
-    ]
-    if result.kind == "ask":
-        out += ["  <head/>", f"  <boolean>{'true' if result.boolean else 'false'}</boolean>"]
-    else:
-        out.append("  <head>")
-        out += [f"    <variable name={quoteattr(v)}/>" for v in result.variables]
-        out += ["  </head>", "  <results>"]
-        for row in result.rows:
-            out.append("    <result>")
-            for v, t in zip(result.variables, row, strict=True):
-                if t is not None:
-                    out.append(f"      <binding name={quoteattr(v)}>{_xml_term(t)}</binding>")
-            out.append("    </result>")
-        out.append("  </results>")
-    out.append("</sparql>")
-    return "\n".join(out) + "\n"
+    return XmlWriter().whole(result)
 
 
 # -- graphs -------------------------------------------------------------------------------------
@@ -286,7 +449,7 @@ def render(result: Result, fmt: str | None) -> str:
         raise CskgError(f"--format {fmt} is for CONSTRUCT/DESCRIBE results")
     if result.kind == "ask":
         if fmt in ("sparql-json", "json"):
-            return json.dumps(sparql_json(result)) + "\n"
+            return JsonWriter().whole(result)
         if fmt == "sparql-xml":
             return format_sparql_xml(result)
         return ("true" if result.boolean else "false") + "\n"
@@ -302,7 +465,7 @@ def render(result: Result, fmt: str | None) -> str:
         rows = [{v: plain(t) for v, t in d.items()} for d in result.dicts()]
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     if fmt == "sparql-json":
-        return json.dumps(sparql_json(result), ensure_ascii=False) + "\n"
+        return JsonWriter().whole(result)
     if fmt == "sparql-xml":
         return format_sparql_xml(result)
     raise CskgError(f"unknown format {fmt!r}")

@@ -11,9 +11,13 @@ Where the quads go:
 * `ontology/cskg.ttl` → the graph `https://w3id.org/cskg/graph/ontology`;
 * `data/**/*.trig` → the named graphs as written; triples a TriG file leaves in its default
   graph, and every triple of a `data/**/*.ttl` file, go in the graph
-  `https://w3id.org/cskg/graph/data/{path relative to data/, without extension}`, so that no
-  statement of the release floats in an anonymous default graph;
+  `https://w3id.org/cskg/graph/data/{path relative to data/, without extension}` (what an IRI
+  may not hold percent-encoded: `my notes.ttl` → `my%20notes`), so that no statement of the
+  release floats in an anonymous default graph;
 * `ontology/shapes/*.ttl` → one shapes graph, kept apart from the data.
+
+Files are read as UTF-8 (a byte order mark is dropped); one that is binary or in another
+encoding is reported at its first such byte.
 
 Blank-node labels are renamed file by file, so `_:b0` in two files are two nodes, and the same
 sources give the same labels (the release is reproducible byte for byte).
@@ -22,10 +26,12 @@ sources give the same labels (the release is reproducible byte for byte).
 from __future__ import annotations
 
 import hashlib
+import string
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -98,7 +104,58 @@ def _syntax_error(path: Path, error: SyntaxError) -> SourceSyntaxError:
     message = str(error.msg)
     if message.startswith("Parser error") and ": " in message:
         message = message.split(": ", 1)[1]
-    return SourceSyntaxError(display_path(path), error.lineno, error.offset, message)
+    return SourceSyntaxError(display_path(path), error.lineno, error.offset, _visible(message))
+
+
+def _visible(text: str) -> str:
+    """The text on one line with invisible characters spelt out (`\\u200b`, `\\n`)."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def read_source(path: Path) -> bytes:
+    """The bytes of an input file, a UTF-8 byte order mark dropped (editors on Windows write
+    one). CskgError naming the file when it cannot be read: a folder, missing, no permission."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise CskgError(f"{display_path(path)}: is a folder, not a file") from None
+    except FileNotFoundError:
+        raise CskgError(f"{display_path(path)}: no such file") from None
+    except OSError as error:
+        raise CskgError(f"{display_path(path)}: cannot read: {error.strerror}") from None
+    return data.removeprefix(BOM)
+
+
+def read_text(path: Path) -> str:
+    """An input text file (a query), as `read_source` reads it, decoded as UTF-8."""
+    data = read_source(path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise not_text(path, data) or CskgError(f"{display_path(path)}: not UTF-8") from None
+
+
+def not_text(path: Path, data: bytes) -> SourceSyntaxError | None:
+    """The error for a file that is not UTF-8 text (binary data, another encoding), at the first
+    byte that shows it; None for UTF-8 text."""
+    nul = data.find(b"\0")
+    try:
+        data.decode("utf-8")
+        bad = -1
+    except UnicodeDecodeError as error:
+        bad = error.start
+    if nul >= 0 and (bad < 0 or nul < bad):
+        at, why = nul, "binary data, not text (a NUL byte)"
+    elif bad >= 0:
+        at, why = bad, f"not UTF-8 text (byte 0x{data[bad]:02X}); save the file as UTF-8"
+    else:
+        return None
+    line_start = data.rfind(b"\n", 0, at) + 1
+    column = len(data[line_start:at].decode("utf-8", "replace")) + 1
+    return SourceSyntaxError(display_path(path), data.count(b"\n", 0, at) + 1, column, why)
 
 
 def parse_file(
@@ -116,10 +173,7 @@ def parse_file(
             f"{display_path(path)}: unsupported file type {path.suffix or '(none)'!r}; "
             f"use one of {', '.join(FORMATS)}"
         )
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise CskgError(f"{display_path(path)}: cannot read: {error.strerror}") from error
+    data = read_source(path)
     target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
     prefix = blank_prefix or "f" + hashlib.sha1(str(path).encode()).hexdigest()[:8]
     labels: dict[ox.BlankNode, ox.BlankNode] = {}
@@ -152,16 +206,32 @@ def parse_file(
                 g = target
             keep(ox.Quad(s, q.predicate, o, g))
         return quads
-    except SyntaxError as error:
-        raise _syntax_error(path, error) from None
+    except SyntaxError as error:  # binary or not UTF-8: said so, rather than the parser's guess
+        raise not_text(path, data) or _syntax_error(path, error) from None
     except ValueError as error:  # e.g. a quad in a Turtle file parsed as N-Quads
-        raise SourceSyntaxError(display_path(path), None, None, str(error)) from None
+        message = _visible(str(error))
+        problem = not_text(path, data)
+        raise problem or SourceSyntaxError(display_path(path), None, None, message) from None
 
 
 def data_graph_for(path: Path, data_dir: Path) -> str:
     """The graph of the triples a data file leaves in its default graph."""
     relative = path.relative_to(data_dir).with_suffix("")
-    return DATA_GRAPH_BASE + relative.as_posix()
+    return DATA_GRAPH_BASE + iri_path(relative.as_posix())
+
+
+_IRI_PATH_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~!$&'()*+,;=:@/")
+
+
+def iri_path(text: str) -> str:
+    """A file path as the path of an IRI: what an IRI may not hold (spaces, controls, `<>"{}|\\^`,
+    `%`, `?`, `#`) percent-encoded as UTF-8; letters of every script kept as they are."""
+    return "".join(
+        c
+        if c in _IRI_PATH_CHARACTERS or (not c.isascii() and c.isprintable())
+        else quote(c.encode("utf-8", "surrogateescape"), safe="")
+        for c in text
+    )
 
 
 def source_files(root: Path) -> tuple[Path, list[Path], list[Path]]:
@@ -199,9 +269,7 @@ def load_extra(paths: Iterable[Path]) -> list[ox.Quad]:
     """
     quads: list[ox.Quad] = []
     for i, path in enumerate(map(Path, paths)):
-        if not path.is_file():
-            raise CskgError(f"{display_path(path)}: no such file")
-        quads.extend(parse_file(path, DATA_GRAPH_BASE + path.stem, f"x{i}x"))
+        quads.extend(parse_file(path, DATA_GRAPH_BASE + iri_path(path.stem), f"x{i}x"))
     return quads
 
 

@@ -1,11 +1,11 @@
 """One query interface over three engines, with results in one neutral form.
 
 - `EmbeddedStore`: the release's pyoxigraph store (`dist/store`), opened read-only. The fast path:
-  this module imports neither rdflib nor SPARQLWrapper unless another engine is asked for.
+  this module imports neither rdflib nor an HTTP client unless another engine is asked for.
   `EmbeddedStore.in_memory` loads the release into memory instead: slower to open, faster to
   query, for processes that run many queries.
 - `RdflibStore`: an rdflib `Dataset` loaded from `dist/cskg.nq`; the slow reference engine.
-- `RemoteStore`: any SPARQL 1.1 endpoint, through SPARQLWrapper.
+- `cskg.remote.RemoteStore`: any SPARQL 1.1 endpoint, through cskg's bounded HTTP client.
 
 All three take the default graph to be the RDF merge of the named graphs: a triple stated in
 several graphs is one triple there, as in rdflib's union. The release's store holds that merge in
@@ -21,21 +21,22 @@ without it; a remote endpoint is given the other graphs as its default graph
 (`default-graph-uri`), its named graphs unchanged.
 
 Queries never reach the network or the file system unless `allow_remote` is set: SERVICE is
-refused before evaluation (pyoxigraph and rdflib would both send the HTTP request), and FROM
-<iri> only reads graphs already in the dataset (pyoxigraph always does; rdflib is told to).
+refused before evaluation (pyoxigraph and rdflib would both send the HTTP request), judged on the
+query's tokens as the parsers see them (`cskg.querytext`), and FROM <iri> only reads graphs
+already in the dataset (pyoxigraph always does; rdflib is told to). Nesting too deep for the
+parsers' stack is refused there too.
 """
 
 from __future__ import annotations
 
-import ast
 import re
-import urllib.error
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from cskg import querytext
 from cskg.errors import CskgError, QuerySyntaxError
+from cskg.querytext import syntax_error
 from cskg.vocab import GRAPH_INFERRED
 
 if TYPE_CHECKING:
@@ -116,63 +117,15 @@ class Result:
         ]
 
 
-# -- the remote-access guard -------------------------------------------------------------------
-
-# SPARQL lexical pieces that may contain the word SERVICE without being the keyword.
-_SKIP = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\x00-\x20]*>"  # IRIREF; `?a < ?b` has spaces, so it is not one
-    r"|#[^\n]*"
-    r"|[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+"  # variables
-    r"|_:[\w.\-]+"  # blank node labels
-    r"|(?:[A-Za-z\u00c0-\uffff][\w.\-\u00b7]*)?:(?:[\w\-:.%\\]|\u00b7)*",  # prefixed names
-    re.DOTALL,
-)
-_WORD = re.compile(r"[A-Za-z_]+")
-
-
-def keywords(query: str) -> list[str]:
-    """The bare words of a query (keywords, function names), upper-cased, in order.
-
-    Strings, IRIs, comments, variables and prefixed names are removed first, so a word found
-    here is a keyword of the query itself, not text inside one of those.
-    """
-    return [w.upper() for w in _WORD.findall(_SKIP.sub(" ", query))]
-
-
-def check_no_service(query: str) -> None:
-    """Refuse a query that would call another endpoint (SERVICE), unless allowed elsewhere."""
-    if "service" in query.lower() and "SERVICE" in keywords(query):
-        raise CskgError(
-            "the query uses SERVICE, which would contact another endpoint; "
-            "pass --allow-remote to permit it"
-        )
+# -- query text ----------------------------------------------------------------------------------
 
 
 def query_form(query: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword after the prologue."""
-    for word in keywords(query):
-        if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword of the query's tokens."""
+    for word in querytext.keywords(query):
+        if word in querytext.QUERY_FORMS:
             return word
     raise QuerySyntaxError("query: not a SPARQL query (no SELECT, ASK, CONSTRUCT or DESCRIBE)")
-
-
-def _syntax_error(
-    query: str, line: int | None, column: int | None, message: str
-) -> QuerySyntaxError:
-    where = "query" + "".join(f":{n}" for n in (line, column) if n is not None)
-    text = f"{where}: {message}"
-    lines = query.splitlines()
-    if line is not None and 1 <= line <= len(lines):
-        text += f"\n    {lines[line - 1]}"
-        if column is not None:
-            text += "\n    " + " " * max(column - 1, 0) + "^"
-    error = QuerySyntaxError(text)
-    error.line, error.column = line, column  # type: ignore[attr-defined]
-    return error
 
 
 # -- engines ------------------------------------------------------------------------------------
@@ -276,11 +229,10 @@ class EmbeddedStore(QueryStore):
 
     def raw(self, text: str, *, asserted: bool = False) -> Any:
         """Run a query and return pyoxigraph's own result object."""
-        if not self.allow_remote:
-            check_no_service(text)
+        shape = querytext.check(text, allow_service=self.allow_remote)
         # A FROM clause defines the dataset itself; pyoxigraph would let the options override it.
         store, options = self.store, {}
-        if "from" not in text.lower() or "FROM" not in keywords(text):
+        if not shape.has_from:
             if asserted:
                 store = self.asserted_store()
             else:
@@ -293,8 +245,8 @@ class EmbeddedStore(QueryStore):
             # pyoxigraph says "error at LINE:COLUMN: message"
             found = re.match(r"error at (\d+):(\d+)(?:-\d+:\d+)?: (.*)", str(error), re.DOTALL)
             if found:
-                raise _syntax_error(text, int(found[1]), int(found[2]), found[3]) from None
-            raise _syntax_error(text, None, None, str(error)) from None
+                raise syntax_error(text, int(found[1]), int(found[2]), found[3]) from None
+            raise syntax_error(text, None, None, str(error)) from None
         except (OSError, RuntimeError, ValueError) as error:
             raise CskgError(f"query failed: {error}") from error
 
@@ -422,12 +374,15 @@ class RdflibStore(QueryStore):
         from pyparsing import ParseException
         from rdflib.plugins.sparql.parser import parseQuery
 
-        if not self.allow_remote:
-            check_no_service(text)
+        querytext.check(text, allow_service=self.allow_remote)
         try:
             parseQuery(text)
         except ParseException as error:
-            raise _syntax_error(text, error.lineno, error.col, error.msg) from None
+            raise syntax_error(text, error.lineno, error.col, error.msg) from None
+        except RecursionError:  # pyparsing recurses per bracket: 25 nested ( are too many
+            raise CskgError(
+                "query: brackets nest too deep for rdflib's parser; use --engine oxigraph"
+            ) from None
         target = self.asserted_dataset() if asserted else self.dataset
         # FROM <iri> naming a graph that is not in the dataset would make rdflib fetch it.
         saved = sparql.SPARQL_LOAD_GRAPHS
@@ -436,13 +391,12 @@ class RdflibStore(QueryStore):
             answer = target.query(text)
             if answer.type == "SELECT":
                 variables = [str(v) for v in answer.vars or []]
-                rows = [tuple(_rdflib_term(t) for t in row) for row in answer]
+                rows = [tuple(_rdflib_term(t) for t in row) for row in answer]  # type: ignore[union-attr]
                 return Result("select", variables, rows)
             if answer.type == "ASK":
                 return Result("ask", boolean=bool(answer.askAnswer))
-            triples = [
-                (_rdflib_term(s), _rdflib_term(p), _rdflib_term(o))  # type: ignore[misc]
-                for s, p, o in answer
+            triples = [  # type: ignore[misc]
+                (_rdflib_term(s), _rdflib_term(p), _rdflib_term(o)) for s, p, o in answer
             ]
             return Result("graph", triples=triples)  # type: ignore[arg-type]
         except CskgError:
@@ -453,244 +407,21 @@ class RdflibStore(QueryStore):
             sparql.SPARQL_LOAD_GRAPHS = saved
 
 
-# -- remote -------------------------------------------------------------------------------------
-
-
-def parse_sparql_json(data: bytes | str) -> Result:
-    """Read a SPARQL 1.1 Query Results JSON document."""
-    import json
-
-    doc = json.loads(data)
-    if not isinstance(doc, dict) or ("boolean" not in doc and "results" not in doc):
-        raise ValueError("not a SPARQL results document")
-    if "boolean" in doc:
-        return Result("ask", boolean=bool(doc["boolean"]))
-    variables = list(doc.get("head", {}).get("vars", []))
-    rows = []
-    for binding in doc["results"]["bindings"]:
-        rows.append(tuple(_json_term(binding.get(v)) for v in variables))
-    return Result("select", variables, rows)
-
-
-def _json_term(value: dict[str, Any] | None) -> Term | None:
-    if value is None:
-        return None
-    kind = value["type"]
-    if kind == "uri":
-        return Term("iri", value["value"])
-    if kind == "bnode":
-        return Term("bnode", value["value"])
-    if kind in ("literal", "typed-literal"):  # typed-literal: SPARQL XML-era JSON (Virtuoso)
-        return Term.literal(value["value"], value.get("datatype"), value.get("xml:lang"))
-    if kind == "triple":
-        inner = value["value"]
-        return Term(
-            "triple", tuple(_json_term(inner[k]) for k in ("subject", "predicate", "object"))
-        )
-    raise ValueError(f"unknown term type {kind!r}")
-
-
-def server_message(body: bytes | None, limit: int = 600) -> str:
-    """A server's error body as one readable line: HTML tags dropped, whitespace collapsed."""
-    if not body:
-        return ""
-    text = body.decode("utf-8", errors="replace")
-    if "<" in text and re.search(r"<(html|body|h1|p|pre)\b", text, re.IGNORECASE):
-        text = re.sub(r"<[^>]+>", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    return text[:limit] + ("…" if len(text) > limit else "")
-
-
-def _wrapper_body(error: Exception) -> bytes | None:
-    # SPARQLWrapper keeps the response only inside its message: "...Response:\nb'...'".
-    message = str(error.args[0]) if error.args else ""
-    _, found, tail = message.partition("Response:\n")
-    if not found:
-        return None
-    try:
-        body = ast.literal_eval(tail.strip())
-    except (ValueError, SyntaxError):
-        return tail.encode()
-    return body if isinstance(body, bytes) else str(body).encode()
-
-
-class RemoteStore(QueryStore):
-    """A SPARQL 1.1 endpoint reached over HTTP."""
-
-    name = "remote"
-
-    def __init__(
-        self,
-        endpoint: str,
-        *,
-        timeout: float = 30.0,
-        default_graphs: Iterable[str] | None = None,
-    ) -> None:
-        if not re.match(r"https?://", endpoint):
-            raise CskgError(f"endpoint {endpoint!r} is not an http(s) URL")
-        self.endpoint = endpoint
-        self.timeout = timeout
-        self.default_graphs = list(default_graphs) if default_graphs is not None else None
-        self._asserted_graphs: list[str] | None = None
-
-    def _wrapper(
-        self,
-        text: str,
-        accept: str,
-        default_graphs: list[str] | None,
-        named_graphs: list[str] | None = None,
-    ) -> Any:
-        from SPARQLWrapper import POST, SPARQLWrapper
-
-        wrapper = SPARQLWrapper(self.endpoint)
-        wrapper.setMethod(POST)
-        # setTimeout() truncates to whole seconds (0.5 would become "no timeout")
-        wrapper.timeout = self.timeout  # type: ignore[assignment]
-        wrapper.setQuery(text)
-        wrapper.setOnlyConneg(True)
-        wrapper.addCustomHttpHeader("Accept", accept)
-        for graph in default_graphs or []:
-            wrapper.addDefaultGraph(graph)
-        for graph in named_graphs or []:
-            wrapper.addNamedGraph(graph)
-        return wrapper
-
-    def _fetch(
-        self,
-        text: str,
-        accept: str,
-        default_graphs: list[str] | None,
-        named_graphs: list[str] | None = None,
-    ) -> tuple[bytes, str]:
-        from SPARQLWrapper.SPARQLExceptions import (
-            EndPointInternalError,
-            EndPointNotFound,
-            QueryBadFormed,
-            SPARQLWrapperException,
-            Unauthorized,
-            URITooLong,
-        )
-
-        wrapper = self._wrapper(text, accept, default_graphs, named_graphs)
-        where = self.endpoint
-        # Virtuoso echoes each default-graph-uri and named-graph-uri as a response header
-        # (X-SPARQL-default-graph, X-SPARQL-named-graph); http.client refuses responses with
-        # more than _MAXHEADERS (100) headers.
-        import http.client
-
-        limit = 100 + len(default_graphs or []) + len(named_graphs or [])
-        http.client._MAXHEADERS = max(getattr(http.client, "_MAXHEADERS", 100), limit)  # type: ignore[attr-defined]
-        try:
-            response = wrapper.query().response
-            body = response.read()
-            return body, response.headers.get("Content-Type", "")
-        except QueryBadFormed as error:
-            raise CskgError(
-                f"{where} rejected the query (HTTP 400): {server_message(_wrapper_body(error))}"
-            ) from None
-        except (EndPointNotFound, Unauthorized, URITooLong, EndPointInternalError) as error:
-            code = {
-                EndPointNotFound: 404,
-                Unauthorized: 401,
-                URITooLong: 414,
-                EndPointInternalError: 500,
-            }[type(error)]
-            raise CskgError(
-                f"{where} answered HTTP {code}: {server_message(_wrapper_body(error))}"
-            ) from None
-        except urllib.error.HTTPError as error:
-            raise CskgError(
-                f"{where} answered HTTP {error.code} {error.reason}: {server_message(error.read())}"
-            ) from None
-        except urllib.error.URLError as error:
-            reason = error.reason
-            if isinstance(reason, TimeoutError):
-                raise CskgError(f"{where} did not answer within {self.timeout:g} s") from None
-            if isinstance(reason, ConnectionRefusedError):
-                raise CskgError(f"cannot connect to {where}: connection refused") from None
-            raise CskgError(f"cannot reach {where}: {reason}") from None
-        except TimeoutError:
-            raise CskgError(f"{where} did not answer within {self.timeout:g} s") from None
-        except ConnectionError as error:
-            raise CskgError(f"connection to {where} failed: {error}") from None
-        except SPARQLWrapperException as error:  # pragma: no cover - other wrapper failures
-            raise CskgError(f"{where}: {error}") from None
-
-    def asserted_graphs(self) -> list[str]:
-        """Every graph of the endpoint except the inferred one (for `default-graph-uri`)."""
-        if self._asserted_graphs is None:
-            # GROUP BY, not DISTINCT: Virtuoso 7 takes ~13 s for SELECT DISTINCT ?g over 5 k
-            # quads (and lists graphs its permissions hide) but answers this form at once.
-            listing = self._select(
-                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", None
-            )
-            self._asserted_graphs = sorted(
-                row[0].value
-                for row in listing.rows
-                if row[0] is not None and row[0].value != INFERRED_GRAPH
-            )
-        return self._asserted_graphs
-
-    def _select(
-        self, text: str, default_graphs: list[str] | None, named_graphs: list[str] | None = None
-    ) -> Result:
-        body, content_type = self._fetch(
-            text, "application/sparql-results+json", default_graphs, named_graphs
-        )
-        try:
-            return parse_sparql_json(body)
-        except (ValueError, KeyError, TypeError):
-            raise CskgError(
-                f"{self.endpoint} did not answer with SPARQL results "
-                f"(Content-Type: {content_type or 'none'}): {server_message(body, 200)}"
-            ) from None
-
-    def query(self, text: str, *, asserted: bool = False) -> Result:
-        """Run a query; `asserted` leaves the inferred graph out of the dataset, as its default
-        graph (`default-graph-uri`) and as a named graph (`named-graph-uri`), as the embedded
-        store does."""
-        form = query_form(text)
-        graphs = self.asserted_graphs() if asserted else self.default_graphs
-        named = graphs if asserted else None
-        if form in ("SELECT", "ASK"):
-            result = self._select(text, graphs, named)
-            if (form == "ASK") != (result.kind == "ask"):
-                raise CskgError(
-                    f"{self.endpoint} answered a {form} query with the wrong result kind"
-                )
-            return result
-        body, content_type = self._fetch(
-            text, "application/n-triples, text/plain;q=0.5", graphs, named
-        )
-        return Result("graph", triples=list(_parse_ntriples(body, self.endpoint, content_type)))
-
-
-def _parse_ntriples(
-    body: bytes, where: str, content_type: str
-) -> Iterator[tuple[Term, Term, Term]]:
-    import pyoxigraph as ox
-
-    try:
-        for triple in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
-            yield (ox_term(triple.subject), ox_term(triple.predicate), ox_term(triple.object))
-    except SyntaxError:
-        raise CskgError(
-            f"{where} did not answer with N-Triples (Content-Type: {content_type or 'none'}): "
-            f"{server_message(body, 200)}"
-        ) from None
-
-
 def open_store(
     dist: Path,
     *,
     engine: str = "oxigraph",
     endpoint: str | None = None,
     timeout: float = 30.0,
+    max_bytes: int | None = None,
     allow_remote: bool = False,
 ) -> QueryStore:
-    """The engine the command line asked for."""
+    """The engine the command line asked for; with `endpoint`, a `cskg.remote.RemoteStore`
+    whose requests each end within `timeout` seconds and `max_bytes` bytes."""
     if endpoint:
-        return RemoteStore(endpoint, timeout=timeout)
+        from cskg.remote import RemoteStore
+
+        return RemoteStore(endpoint, timeout=timeout, max_bytes=max_bytes)
     if engine == "rdflib":
         return RdflibStore(dist / "cskg.nq", allow_remote=allow_remote)
     if engine == "oxigraph-memory":

@@ -548,12 +548,10 @@ def unknown_view(view: str) -> CskgError:
 
 
 def _constructed(store: EmbeddedStore, path: Path, snap: Snapshot, inferred: bool) -> Any:
+    from cskg.sources import read_text
     from cskg.store import query_form
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CskgError(f"cannot read the view query {path}: {error}") from error
+    text = read_text(path)
     if query_form(text) != "CONSTRUCT":
         raise CskgError(f"{path}: a view query must be a CONSTRUCT query")
     result = store.query(text, asserted=not inferred)

@@ -2,19 +2,32 @@
 
 One server process (uvicorn) runs this app; queries run in `settings.workers` separate worker
 processes (see `cskg.publish.workers`), started when the app starts and stopped with it.
+
+One release per answer: the app pins the release it starts with (`cskg.outdir.pin_release`) and
+serves every page, query and dump from that one until it stops, even when a build replaces the
+release folder meanwhile (the build then keeps the pinned release aside, and the server deletes
+it when it stops). A newer release is logged once; restarting the server serves it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import dataclasses
+import logging
+import os
+from collections.abc import AsyncIterator, MutableMapping
+from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cskg.outdir import PinnedRelease, pin_release
 from cskg.publish import sparql
 from cskg.publish.settings import Settings
-from cskg.publish.workers import SparqlService
+from cskg.publish.workers import SparqlService, WorkerSpec
+
+log = logging.getLogger("cskg.serve")
 
 #: methods that would change something: refused everywhere (the site is read-only)
 WRITE_METHODS = frozenset({"PUT", "DELETE", "PATCH"})
@@ -26,68 +39,109 @@ SECURITY_HEADERS = [
 ]
 
 
-class ReadOnlySite:
-    """Refuse writes (403) on every path and add a few security headers to every response."""
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = (text + "\n").encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *SECURITY_HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+
+class ReadOnlySite:
+    """Refuse writes (403) on every path, cap the requests in progress (503 beyond
+    `max_requests`), and add a few security headers to every response."""
+
+    def __init__(self, app: ASGIApp, max_requests: int) -> None:
+        self.app, self.max_requests, self.in_progress = app, max_requests, 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if scope["method"] in WRITE_METHODS:
-            body = (sparql.UPDATE_REFUSAL + "\n").encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 403,
-                    "headers": [
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode()),
-                        *SECURITY_HEADERS,
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _plain(send, 403, sparql.UPDATE_REFUSAL)
+            return
+        if self.in_progress >= self.max_requests:
+            await _plain(send, 503, "the server has too many requests in progress; try again")
             return
 
-        async def send_with_headers(message: dict) -> None:  # type: ignore[type-arg]
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        self.in_progress += 1
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            self.in_progress -= 1
+
+
+async def _watch(pin: PinnedRelease, every: float = 1.0) -> None:
+    """Log once when a build has put a newer release where the pinned one was."""
+
+    def same() -> bool:
+        try:
+            return os.path.samestat(os.stat(pin.folder), os.fstat(pin.fd))
+        except OSError:
+            return False
+
+    while same():
+        await asyncio.sleep(every)
+    log.warning(
+        "a newer release is in %s; this server keeps serving the one it started with until it "
+        "is restarted",
+        pin.folder,
+    )
 
 
 def create_app(settings: Settings, *, linked_data: bool = True) -> Starlette:
     """The whole site; `linked_data=False` gives the SPARQL endpoint alone."""
+    pin = pin_release(settings.dist)
+    pinned = dataclasses.replace(settings, dist=pin.path())
     service = SparqlService(
-        settings.dist / "store",
+        WorkerSpec(pin.path(), pin.fd, settings.max_memory, settings.memory),
         timeout=settings.query_timeout,
         max_rows=settings.max_rows,
+        max_bytes=settings.max_bytes,
         max_nesting=settings.max_nesting,
         workers=settings.workers,
-        memory=settings.memory,
+        queue_timeout=settings.queue_timeout,
     )
-    routes = sparql.routes(settings, service)
+    routes = sparql.routes(pinned, service)
     if linked_data:
         from cskg.publish.linkeddata import routes as linked_data_routes
 
-        routes += linked_data_routes(settings, service)
+        routes += linked_data_routes(pinned, service)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.start()
+        for what, how in service.pool.confinement.items():
+            log.info("query workers: %s: %s", what, how)
+        watcher = asyncio.ensure_future(_watch(pin))
         try:
             yield
         finally:
+            watcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await watcher
             await service.close()
+            pin.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(ReadOnlySite)
-    app.state.settings = settings
+    app.add_middleware(ReadOnlySite, max_requests=settings.max_requests)
+    app.state.settings = pinned
     app.state.sparql = service
+    app.state.pin = pin
     return app

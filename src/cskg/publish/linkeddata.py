@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.parse
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +41,7 @@ from cskg.publish.pages import (
     negotiate,
 )
 from cskg.publish.settings import DEFAULT_BASE, Settings
+from cskg.publish.sparql import ProtocolError, form_pairs, read_body
 from cskg.results import compact
 from cskg.vocab import BASE, ONTOLOGY, PREFIXES
 
@@ -327,14 +327,18 @@ class LinkedData:
                 self.query_page(self.linker, error="The form must be url-encoded."),
                 status_code=415,
             )
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.settings.max_body:
-                return HTMLResponse(
-                    self.query_page(self.linker, error="The query is too long."), status_code=413
-                )
-        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        try:
+            body = await read_body(request, self.settings.max_body, self.settings.body_timeout)
+            pairs = form_pairs(body.decode("utf-8"), "the form")
+        except ProtocolError as error:
+            page = self.query_page(self.linker, error=error.message)
+            return HTMLResponse(page, status_code=error.status, headers=error.headers)
+        except UnicodeDecodeError:
+            page = self.query_page(self.linker, error="The form is not UTF-8.")
+            return HTMLResponse(page, status_code=400)
+        form: dict[str, list[str]] = {}
+        for name, value in pairs:
+            form.setdefault(name, []).append(value)
         text = (form.get("query") or [""])[0]
         selected = (form.get("example") or [""])[0]
         if not text.strip() and selected in texts:
@@ -346,7 +350,7 @@ class LinkedData:
             return HTMLResponse(self.query_page(self.linker, text, selected, error="No endpoint."))
         start = time.perf_counter()
         try:
-            answer = await self.sparql.query(text)
+            answer = await self.sparql.query(text, max_rows=self.release.html_rows)
         except CskgError as error:
             status = getattr(error, "status", 400)
             body = self.query_page(self.linker, text, selected, error=str(error))

@@ -76,61 +76,25 @@ FORMATS: dict[str, Format] = {
         Format("nq", "application/n-quads", "N-Quads", ox.RdfFormat.N_QUADS, quads=True),
     )
 }
-#: media types a client may ask for, in the server's order of preference, and their variant
-OFFERED: list[tuple[str, str]] = [
-    ("text/html", "html"),
-    ("application/xhtml+xml", "html"),
-    ("text/turtle", "ttl"),
-    ("application/ld+json", "jsonld"),
-    ("application/n-triples", "nt"),
-    ("application/rdf+xml", "rdf"),
-    ("application/trig", "trig"),
-    ("application/n-quads", "nq"),
-    ("application/x-turtle", "ttl"),
-    ("application/json", "jsonld"),
+#: the variants a client may ask for, in the server's order of preference (HTML first, so `*/*`
+#: and no Accept header get the page), each with its media type and the aliases clients use
+OFFER: list[tuple[str, list[str]]] = [
+    ("html", ["text/html", "application/xhtml+xml"]),
+    ("ttl", ["text/turtle", "application/x-turtle"]),
+    ("jsonld", ["application/ld+json", "application/json"]),
+    ("nt", ["application/n-triples"]),
+    ("rdf", ["application/rdf+xml"]),
+    ("trig", ["application/trig"]),
+    ("nq", ["application/n-quads"]),
 ]
 
 
 def negotiate(accept: str | None) -> str | None:
-    """The variant (file extension) that best fits an Accept header; None when none fits.
+    """The variant (file extension) that best fits an Accept header; None when none fits
+    (`cskg.publish.negotiation`: `text/html;q=0, */*` never gets the page)."""
+    from cskg.publish.negotiation import negotiate as choose
 
-    No header, or an empty one, means HTML. Among equal q-values the server's order decides
-    (HTML first), so `*/*` gets HTML.
-    """
-    if not accept or not accept.strip():
-        return "html"
-    ranges: list[tuple[str, float]] = []
-    for part in accept.split(","):
-        bits = [b.strip() for b in part.split(";")]
-        media = bits[0].lower()
-        if not media:
-            continue
-        q = 1.0
-        for bit in bits[1:]:
-            if bit.lower().startswith("q="):
-                try:
-                    q = float(bit[2:])
-                except ValueError:
-                    q = 0.0
-        ranges.append((media, q))
-    best, best_q = None, 0.0
-    for media, ext in OFFERED:
-        kind = media.split("/")[0]
-        q, level = None, -1
-        for accepted, accepted_q in ranges:
-            if accepted == media:
-                rank = 2
-            elif accepted == f"{kind}/*":
-                rank = 1
-            elif accepted in ("*/*", "*"):
-                rank = 0
-            else:
-                continue
-            if rank > level:
-                q, level = accepted_q, rank
-        if q is not None and q > best_q:
-            best, best_q = ext, q
-    return best
+    return choose(accept, OFFER)
 
 
 def is_web_iri(iri: str) -> bool:

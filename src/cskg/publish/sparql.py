@@ -3,17 +3,23 @@
 - Query by GET (`?query=`), POST form (`application/x-www-form-urlencoded`, `query=`) or POST
   direct (`application/sparql-query`, UTF-8). `default-graph-uri` and `named-graph-uri` (from the
   URL, or from the form body) choose among the store's own graphs and replace the query's FROM /
-  FROM NAMED; a graph the store does not hold is empty — nothing is ever fetched.
-- Results by `Accept`: SELECT and ASK as SPARQL JSON (default), XML, CSV or TSV; CONSTRUCT and
-  DESCRIBE as Turtle (default), N-Triples, JSON-LD or RDF/XML. Nothing acceptable: 406.
-- Errors: 400 with the parser's message (syntax), 403 for SPARQL Update (GET or POST, form or
-  direct) and for Graph Store writes (PUT, DELETE, PATCH), 413 for a body over the limit (the body
-  is counted as it arrives and refused as soon as it is too long), 415 for another Content-Type or
-  charset, 503 when the query outlives the timeout or no worker is free.
-- Row cap: an answer cut at `max_rows` is still a 200, but never a silent one: the response has
-  the header `Cskg-Results-Truncated: <max_rows>`, a SPARQL JSON answer has a top-level member
-  `"cskg:truncated": {"limit": <max_rows>, "message": ...}`, and XML and Turtle answers start with
-  a comment saying so.
+  FROM NAMED; a graph the store does not hold is empty — nothing is ever fetched. A
+  percent-escape that is not UTF-8 is refused (400), never run with U+FFFD in its place.
+- Results by `Accept` (`cskg.publish.negotiation`): SELECT and ASK as SPARQL JSON (default), XML,
+  CSV or TSV; CONSTRUCT and DESCRIBE as Turtle (default), N-Triples, JSON-LD or RDF/XML. The
+  negotiation happens here, the writing in the worker that ran the query, which knows the kind of
+  the answer: nothing acceptable for it, or a format that cannot carry it (XML and a control
+  character), is 406.
+- Errors: 400 with the parser's message (syntax), nesting too deep or SERVICE; 403 for SPARQL
+  Update (GET or POST, form or direct) and for Graph Store writes (PUT, DELETE, PATCH); 408 for a
+  body that does not arrive within `body_timeout`; 413 for a body over the limit (counted as it
+  arrives and refused as soon as it is too long); 415 for another Content-Type or charset; 503
+  when the query outlives the timeout or no worker is free; 507 when it needs more memory than a
+  worker may have; 500 when its worker crashed.
+- Limits on the answer: at most `max_rows` rows or triples and `max_bytes` bytes. A cut answer is
+  still a 200, but never a silent one: the header `Cskg-Results-Truncated: <rows returned>`, a
+  top-level member `"cskg:truncated": {"limit": <rows returned>, "reason": "rows"|"bytes", ...}`
+  in SPARQL JSON, and a closing comment in XML, Turtle and N-Triples.
 - Without `query`, `/sparql` answers with its service description (SPARQL 1.1 Service
   Description, Turtle by default).
 - CORS: GET and POST from any origin (with a preflight answer for POST); nothing else.
@@ -21,32 +27,30 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
+import os
 import urllib.parse
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
-from cskg.publish.workers import Answer, QueryRefused, SparqlService
-from cskg.store import keywords
+from cskg.publish.negotiation import Offer, negotiate
+from cskg.publish.workers import QueryRefused, SparqlService
+from cskg.results import RESULTS_WRITERS
 
 if TYPE_CHECKING:
     from cskg.publish.settings import Settings
 
 TRUNCATED_HEADER = "Cskg-Results-Truncated"
 
-#: media types offered, in order of preference (the first is the default)
-RESULT_TYPES = [
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-]
-#: other names clients use for the same formats
-RESULT_ALIASES = {"application/json": RESULT_TYPES[0], "application/xml": RESULT_TYPES[1]}
+#: other names clients use for the result formats and the graph formats
+RESULT_ALIASES = {"application/json": "application/sparql-results+json"} | {
+    "application/xml": "application/sparql-results+xml"
+}
 GRAPH_TYPES = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"]
 GRAPH_ALIASES = {
     "application/x-turtle": "text/turtle",
@@ -54,6 +58,15 @@ GRAPH_ALIASES = {
     "text/plain": "application/n-triples",
     "application/x-json+ld": "application/ld+json",
 }
+
+
+def _offer(types: list[str], aliases: dict[str, str]) -> Offer:
+    return [(media, [media, *(a for a, t in aliases.items() if t == media)]) for media in types]
+
+
+#: what the endpoint offers, in its order of preference (the first is the default)
+RESULT_OFFER = _offer(list(RESULTS_WRITERS), RESULT_ALIASES)
+GRAPH_OFFER = _offer(GRAPH_TYPES, GRAPH_ALIASES)
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -67,6 +80,8 @@ PREFLIGHT_HEADERS = {
 }
 
 UPDATE_REFUSAL = "this endpoint is read-only: SPARQL Update and Graph Store writes are refused"
+#: bytes of an answer sent at a time
+CHUNK = 64 * 1024
 
 
 class ProtocolError(Exception):
@@ -75,125 +90,12 @@ class ProtocolError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-# -- content negotiation ----------------------------------------------------------------------
-
-
-def parse_accept(header: str | None) -> list[tuple[str, float]]:
-    """`Accept` as (media range, q) pairs; no header means `*/*`."""
-    if not header or not header.strip():
-        return [("*/*", 1.0)]
-    ranges = []
-    for part in header.split(","):
-        fields = [f.strip() for f in part.split(";")]
-        media = fields[0].lower()
-        if not media:
-            continue
-        q = 1.0
-        for param in fields[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        ranges.append((media, q))
-    return ranges
-
-
-def negotiate(header: str | None, offered: list[str], aliases: dict[str, str]) -> str | None:
-    """The offered media type the client prefers (ties: the server's order), or None."""
-    ranges = parse_accept(header)
-    best, best_q = None, 0.0
-    for media in offered:
-        names = [media] + [alias for alias, target in aliases.items() if target == media]
-        q, specificity = 0.0, -1
-        for accepted, weight in ranges:
-            if accepted in names:
-                level = 2
-            elif accepted.endswith("/*") and media.startswith(accepted[:-1]):
-                level = 1
-            elif accepted == "*/*":
-                level = 0
-            else:
-                continue
-            if level > specificity:
-                q, specificity = weight, level
-        if q > best_q:
-            best, best_q = media, q
-    return best
-
-
-# -- serialisation ----------------------------------------------------------------------------
-
-
-def _truncation_note(answer: Answer) -> str:
-    return (
-        f"the answer was cut at this endpoint's limit of {answer.limit} "
-        f"{'rows' if answer.kind == 'select' else 'triples'}; refine the query or page it "
-        "with LIMIT/OFFSET"
-    )
-
-
-def serialise_results(answer: Answer, media: str) -> bytes:
-    from cskg.results import format_csv, format_sparql_xml, format_tsv, sparql_json
-
-    if media == "application/sparql-results+json":
-        doc = sparql_json(answer)
-        if answer.truncated:
-            doc["cskg:truncated"] = {"limit": answer.limit, "message": _truncation_note(answer)}
-        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
-    if media == "application/sparql-results+xml":
-        text = format_sparql_xml(answer)
-        if answer.truncated:
-            declaration, _, rest = text.partition("\n")
-            text = f"{declaration}\n<!-- {_truncation_note(answer)} -->\n{rest}"
-        return text.encode("utf-8")
-    if answer.kind == "ask":  # CSV/TSV define no boolean form; the usual one-cell table
-        value = "true" if answer.boolean else "false"
-        if media == "text/csv":
-            return f"_askResult\r\n{value}\r\n".encode()
-        return f"?_askResult\n{value}\n".encode()
-    if media == "text/csv":
-        return format_csv(answer).encode("utf-8")
-    return format_tsv(answer).encode("utf-8")
-
-
-def serialise_graph(answer: Answer, media: str) -> bytes:
-    import pyoxigraph as ox
-
-    from cskg.results import PREFIXES, _to_ox
-
-    triples = [ox.Triple(*(_to_ox(t) for t in triple)) for triple in answer.triples]
-    if media == "application/n-triples":
-        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-    elif media == "application/ld+json":
-        data = ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"[]"
-    elif media == "application/rdf+xml":
-        data = ox.serialize(triples, format=ox.RdfFormat.RDF_XML) or b""
-    else:
-        used = {t.value for triple in answer.triples for t in triple if t.kind == "iri"}
-        prefixes = {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in used)}
-        data = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
-    if answer.truncated and media in ("text/turtle", "application/n-triples"):
-        data = f"# {_truncation_note(answer)}\n".encode() + data
-    return data
-
-
-def _guess_kind(query: str) -> str:
-    """ "graph" for CONSTRUCT/DESCRIBE, "results" otherwise (the parser has the last word)."""
-    for word in keywords(query):
-        if word in ("CONSTRUCT", "DESCRIBE"):
-            return "graph"
-        if word in ("SELECT", "ASK"):
-            return "results"
-    return "results"
-
-
 # -- the request ------------------------------------------------------------------------------
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it is longer than `limit` bytes."""
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The request body, refused with 413 as soon as it is longer than `limit` bytes, and with
+    408 when it has not all arrived `timeout` seconds after the headers."""
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -202,13 +104,22 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise ProtocolError(400, "invalid Content-Length") from None
         if length > limit:
             raise ProtocolError(413, f"the request body is larger than {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ProtocolError(413, f"the request body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+
+    async def receive() -> bytes:
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ProtocolError(413, f"the request body is larger than {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    try:
+        return await asyncio.wait_for(receive(), timeout)
+    except TimeoutError:
+        raise ProtocolError(
+            408, f"the request body did not arrive within {timeout:g} s", {"Connection": "close"}
+        ) from None
 
 
 def _media_type(header: str | None) -> tuple[str, dict[str, str]]:
@@ -227,6 +138,17 @@ def _utf8(data: bytes, what: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ProtocolError(415, f"{what} is not UTF-8") from None
+
+
+def form_pairs(encoded: str, what: str) -> list[tuple[str, str]]:
+    """`name=value&...` decoded strictly: a percent-escape that is not UTF-8 is refused (400),
+    never replaced by U+FFFD and run as another query."""
+    try:
+        return urllib.parse.parse_qsl(
+            encoded, keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise ProtocolError(400, f"{what} has a percent-escape that is not UTF-8") from None
 
 
 class Operation:
@@ -250,9 +172,9 @@ class Operation:
                 self.named_graphs.append(value)
 
 
-async def parse_request(request: Request, max_body: int) -> Operation:
+async def parse_request(request: Request, settings: Settings) -> Operation:
     operation = Operation()
-    operation.take(list(request.query_params.multi_items()))
+    operation.take(form_pairs(request.scope["query_string"].decode("latin-1"), "the URL"))
     if request.method == "POST":
         media, params = _media_type(request.headers.get("content-type"))
         charset = params.get("charset", "utf-8")
@@ -266,18 +188,11 @@ async def parse_request(request: Request, max_body: int) -> Operation:
             )
         if charset not in ("utf-8", "utf8"):
             raise ProtocolError(415, f"the query must be UTF-8, not {charset}")
-        body = await read_body(request, max_body)
+        body = await read_body(request, settings.max_body, settings.body_timeout)
         if media == "application/sparql-query":
             operation.queries.append(_utf8(body, "the query"))
         else:
-            text = _utf8(body, "the form")
-            try:
-                pairs = urllib.parse.parse_qsl(
-                    text, keep_blank_values=True, strict_parsing=False, errors="strict"
-                )
-            except UnicodeDecodeError:
-                raise ProtocolError(415, "the form is not UTF-8") from None
-            operation.take(pairs)
+            operation.take(form_pairs(_utf8(body, "the form"), "the form"))
     if operation.updates:
         raise ProtocolError(403, UPDATE_REFUSAL)
     if len(operation.queries) > 1:
@@ -321,9 +236,11 @@ def service_description(endpoint: str, settings: Settings) -> str:
     rdfs:comment \"\"\"Read-only: SPARQL Update is refused (403). The default graph is the merge of
 the named graphs (a triple several graphs state is in it once); default-graph-uri and
 named-graph-uri select among the store's own graphs.
-SERVICE is refused. A query may run {settings.query_timeout:g} s (then 503); answers are cut at
-{settings.max_rows} rows or triples (header {TRUNCATED_HEADER}); request bodies are limited to
-{settings.max_body} bytes (413); brackets may nest {settings.max_nesting} deep (400).\"\"\"@en ;
+SERVICE is refused. A query may run {settings.query_timeout:g} s (then 503) in
+{settings.max_memory or "unlimited"} bytes of memory (then 507); answers are cut at
+{settings.max_rows} rows or triples or {settings.max_bytes} bytes (header {TRUNCATED_HEADER});
+request bodies are limited to {settings.max_body} bytes (413); brackets may nest
+{settings.max_nesting} deep (400).\"\"\"@en ;
     sd:defaultDataset [
         a sd:Dataset ;
         dcterms:source <{dataset}> ;
@@ -340,7 +257,7 @@ def _service_description_response(request: Request, settings: Settings) -> Respo
     endpoint = str(request.url.replace(query=""))
     text = service_description(endpoint.rstrip("?"), settings)
     accept = request.headers.get("accept")
-    media = negotiate(accept, GRAPH_TYPES, GRAPH_ALIASES)
+    media = negotiate(accept, GRAPH_OFFER)
     if media is None:
         if "text/html" not in (accept or ""):
             raise ProtocolError(
@@ -363,6 +280,49 @@ def _with_charset(media: str) -> str:
     if media.startswith("text/") or media.endswith("json") or media.endswith("xml"):
         return f"{media}; charset=utf-8"
     return media
+
+
+# -- the answer -------------------------------------------------------------------------------
+
+
+class FileAnswer(Response):
+    """An answer a worker wrote into a file, sent a chunk at a time at the client's pace.
+
+    A client that takes no chunk for `send_timeout` seconds is cut off. Whatever happens the
+    file is closed and its bytes given back to the service's count of waiting answers."""
+
+    def __init__(
+        self,
+        out: IO[bytes],
+        size: int,
+        headers: dict[str, str],
+        media: str,
+        service: SparqlService,
+        send_timeout: float,
+    ) -> None:
+        self.out, self.size, self.service, self.send_timeout = out, size, service, send_timeout
+        self.status_code, self.media_type, self.background = 200, media, None
+        self.init_headers({**headers, "Content-Length": str(size)})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            offset = 0 if scope["method"] != "HEAD" else self.size
+            while offset < self.size:
+                chunk = os.pread(self.out.fileno(), CHUNK, offset)
+                if not chunk:
+                    break
+                offset += len(chunk)
+                more = offset < self.size
+                message = {"type": "http.response.body", "body": chunk, "more_body": more}
+                await asyncio.wait_for(send(message), self.send_timeout)
+            if offset >= self.size and (scope["method"] == "HEAD" or self.size == 0):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except (TimeoutError, OSError):
+            pass  # the client stopped reading or went away; the server closes the connection
+        finally:
+            self.out.close()
+            self.service.release_bytes(self.size)
 
 
 # -- the endpoint -----------------------------------------------------------------------------
@@ -389,46 +349,39 @@ def endpoint(settings: Settings, service: SparqlService) -> Callable[[Request], 
 async def _answer(request: Request, settings: Settings, service: SparqlService) -> Response:
     if request.method in ("PUT", "DELETE", "PATCH"):
         raise ProtocolError(403, UPDATE_REFUSAL)
-    operation = await parse_request(request, settings.max_body)
+    operation = await parse_request(request, settings)
     if not operation.queries:
         return _service_description_response(request, settings)
     query = operation.queries[0]
     if not query.strip():
         raise ProtocolError(400, "the query is empty")
     accept = request.headers.get("accept")
-    offered, aliases = (
-        (GRAPH_TYPES, GRAPH_ALIASES)
-        if _guess_kind(query) == "graph"
-        else (RESULT_TYPES, RESULT_ALIASES)
-    )
-    if negotiate(accept, offered, aliases) is None:
-        raise ProtocolError(406, f"this query's results are available as {', '.join(offered)}")
-    answer = await service.query(
+    media = {"results": negotiate(accept, RESULT_OFFER), "graph": negotiate(accept, GRAPH_OFFER)}
+    if media["results"] is None and media["graph"] is None:
+        raise ProtocolError(
+            406,
+            "this endpoint's answers are available as "
+            f"{', '.join(RESULTS_WRITERS)} (SELECT, ASK) and {', '.join(GRAPH_TYPES)} "
+            "(CONSTRUCT, DESCRIBE)",
+        )
+    header, out = await service.run(
         query,
+        media,
         default_graphs=operation.default_graphs or None,
         named_graphs=operation.named_graphs or None,
         base_iri=str(request.url.replace(query="")),
     )
-    if answer.kind == "graph":
-        media = negotiate(accept, GRAPH_TYPES, GRAPH_ALIASES)
-        if media is None:
-            raise ProtocolError(
-                406, f"this query's results are available as {', '.join(GRAPH_TYPES)}"
-            )
-        body = serialise_graph(answer, media)
-    else:
-        media = negotiate(accept, RESULT_TYPES, RESULT_ALIASES)
-        if media is None:
-            raise ProtocolError(
-                406, f"this query's results are available as {', '.join(RESULT_TYPES)}"
-            )
-        body = serialise_results(answer, media)
     headers = {"Vary": "Accept", "Cache-Control": "no-store"}
-    if answer.truncated:
-        headers[TRUNCATED_HEADER] = str(answer.limit)
-    if request.method == "HEAD":
-        body = b""
-    return Response(body, media_type=_with_charset(media), headers=headers)
+    if header.get("truncated"):
+        headers[TRUNCATED_HEADER] = str(header["truncated"]["limit"])
+    return FileAnswer(
+        out,
+        header["bytes"],
+        headers,
+        _with_charset(header["media"]),
+        service,
+        settings.send_timeout,
+    )
 
 
 def routes(settings: Settings, service: SparqlService) -> list[BaseRoute]:

@@ -11,14 +11,13 @@ The query page needs the SPARQL endpoint and is not part of the static site.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cskg import outdir
 from cskg.errors import CskgError
 from cskg.publish.linkeddata import DUMPS, LinkedData, void_graph
 from cskg.publish.pages import FORMATS, Linker, instance_path
@@ -118,45 +117,26 @@ The query page needs the SPARQL endpoint of `cskg serve` and is not included.
 def publish(dist: Path, out: Path, base: str, *, root: Path | None = None) -> PublishReport:
     """Write the static site for the release in `dist` into `out`.
 
-    The site is written beside `out` and takes its place only once complete: an error on the
-    way leaves the site that was there as it was."""
+    The site is written and put in place by `cskg.outdir`: beside `out`, taking its place only
+    once complete, and never over a folder cskg did not write. The release is pinned while it is
+    read, so a build meanwhile does not change it under the site."""
     if urlsplit(base).scheme not in ("http", "https"):
         raise CskgError(f"--base must be an http(s) URL, not {base!r}")
     start = time.perf_counter()
     base = base.rstrip("/")
-    site = LinkedData(Settings(dist=dist, base=base, root=root), None)
-    if out.exists() and not (out / "index.html").exists() and any(out.iterdir()):
-        raise CskgError(f"{out} exists and is not a site written by cskg publish; not touching it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    new = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    new.chmod(0o777 & ~umask)  # as a folder made by mkdir would be, not mkdtemp's 0700
-    try:
-        _write_site(site, dist, new, base)
-        files = [p for p in new.rglob("*") if p.is_file()]
-        report = PublishReport(
-            out=out,
-            resources=len(site.release.resource_paths()),
-            files=len(files),
-            bytes=sum(p.stat().st_size for p in files),
-            seconds=0.0,
-        )
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            out.rename(old / out.name)
-            try:
-                new.rename(out)
-            except BaseException:
-                (old / out.name).rename(out)  # the previous site back in its place
-                raise
-            finally:
-                shutil.rmtree(old, ignore_errors=True)
-        else:
-            new.rename(out)
-    except BaseException:
-        shutil.rmtree(new, ignore_errors=True)
-        raise
+    outdir.check_target(out, "site")  # refused before the pages are rendered
+    with outdir.pin_release(dist) as pin:
+        site = LinkedData(Settings(dist=pin.path(), base=base, root=root), None)
+        with outdir.writing(out, "site") as new:
+            _write_site(site, pin.path(), new, base)
+            files = [p for p in new.rglob("*") if p.is_file()]
+            report = PublishReport(
+                out=out,
+                resources=len(site.release.resource_paths()),
+                files=len(files),
+                bytes=sum(p.stat().st_size for p in files),
+                seconds=0.0,
+            )
     report.seconds = time.perf_counter() - start
     return report
 
@@ -184,7 +164,7 @@ def _write_site(site: LinkedData, dist: Path, out: Path, base: str) -> None:
             )
     import pyoxigraph as ox
 
-    void = ox.serialize(void_graph(release, base), format=ox.RdfFormat.TURTLE)
+    void = ox.serialize(void_graph(release, base), format=ox.RdfFormat.TURTLE) or b""
     write(".well-known/void", void)
     write("void.ttl", void)
     for name, (source, _media) in DUMPS.items():
