@@ -19,7 +19,7 @@ REAL_ROOT = Path(os.environ.get("CSKG_TEST_ROOT") or REPO).resolve()
 
 def named_quads(store, subject=None, predicate=None, obj=None, graph=None) -> list:
     """The quads of a release store's named graphs that match the pattern: its default graph
-    holds their merge again (see `cskg.store`), which a quad oracle must not count twice."""
+    holds their merge again (see `cskg.query.engines`), which a quad oracle must not count twice."""
     import pyoxigraph as ox
 
     return [
@@ -144,7 +144,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     violates a shape (tests/test_validate.py reports that); an unparsable or inconsistent
     source makes the fixture fail.
     """
-    from cskg.build import build
+    from cskg.build.pipeline import build
 
     out = tmp_path_factory.mktemp("release") / "dist"
     build(REAL_ROOT, out, engines="default", allow_invalid=True)

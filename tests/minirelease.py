@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from cskg.build import load_store
+from cskg.build.pipeline import load_store
 from cskg.outdir import MARKER, marker_text
 
 TRIG = """\

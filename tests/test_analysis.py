@@ -19,8 +19,8 @@ from cskg.export.analysis import (
     influence_chains,
 )
 from cskg.export.graph import to_networkx
-from cskg.results import compact
-from cskg.store import EmbeddedStore
+from cskg.query.engines import EmbeddedStore
+from cskg.query.results import compact
 from cskg.vocab import sparql_prologue
 
 

@@ -16,10 +16,10 @@ import rdflib
 from conftest import REAL_ROOT, named_quads
 from rdflib.compare import isomorphic
 
-import cskg.build as build_module
+import cskg.build.pipeline as build_module
 from cskg import __version__, outdir
+from cskg.build.sources import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from cskg.cli import main
-from cskg.sources import INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 CSKG = "https://w3id.org/cskg/ontology#"
 POLICY = "https://w3id.org/cskg/id/policy/"

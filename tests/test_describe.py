@@ -13,8 +13,8 @@ from conftest import named_quads
 from minirelease import write_release
 
 from cskg.cli import main
-from cskg.describe import AmbiguousTerm, describe, resolve
-from cskg.store import EmbeddedStore
+from cskg.query.describe import AmbiguousTerm, describe, resolve
+from cskg.query.engines import EmbeddedStore
 
 MIIT = "https://w3id.org/cskg/id/agency/miit"
 PLAN = "https://w3id.org/cskg/id/policy/plan"

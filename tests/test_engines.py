@@ -1,7 +1,7 @@
 """Every library query gives the same answer on pyoxigraph, on rdflib and on Virtuoso.
 
-"The same" is `cskg.results.canonical`: rows as a multiset of normalised terms (numbers by value
-with their datatype, language tags in lower case, blank nodes not compared by label). The
+"The same" is `cskg.query.results.canonical`: rows as a multiset of normalised terms (numbers
+by value with their datatype, language tags in lower case, blank nodes not compared by label). The
 Virtuoso run goes through `cskg query --endpoint`, as a user would.
 """
 
@@ -15,11 +15,11 @@ import pytest
 from conftest import REAL_ROOT
 
 from cskg.cli import main
-from cskg.queries import load_library
-from cskg.remote import parse_sparql_json
-from cskg.results import canonical
-from cskg.store import EmbeddedStore, RdflibStore, Result, ox_term, query_form
-from cskg.virtuoso import TempVirtuoso, available
+from cskg.lab.virtuoso import TempVirtuoso, available
+from cskg.query.engines import EmbeddedStore, RdflibStore, Result, ox_term, query_form
+from cskg.query.library import load_library
+from cskg.query.remote import parse_sparql_json
+from cskg.query.results import canonical
 from cskg.vocab import GRAPH_INFERRED as INFERRED
 
 LIBRARY = sorted((REAL_ROOT / "queries").glob("*.rq"))

@@ -21,8 +21,8 @@ from cskg.cli import main
 from cskg.errors import CskgError
 from cskg.export.formats import FORMATS, render
 from cskg.export.graph import graph_to_attrs_safe, to_networkx
-from cskg.results import compact
-from cskg.store import EmbeddedStore
+from cskg.query.engines import EmbeddedStore
+from cskg.query.results import compact
 from cskg.vocab import sparql_prologue
 
 CSKG = "https://w3id.org/cskg/ontology#"
@@ -230,7 +230,7 @@ def test_unknown_view(release: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_attrs_safe() -> None:
     from decimal import Decimal
 
-    from cskg.store import Term
+    from cskg.query.engines import Term
 
     graph = nx.MultiDiGraph()
     graph.add_node("a", t=Term.iri("http://x/a"), n=Decimal("1.5"), none=None, many=["b", "a"])

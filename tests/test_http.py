@@ -1,6 +1,7 @@
-"""cskg's HTTP client (`cskg.http`) against servers that misbehave, through the real command line:
-`cskg push` and `cskg query --endpoint` stop at their deadline and at their byte cap, send the
-password only in the scheme they were given, and print nothing a server sends unsanitised.
+"""cskg's HTTP client (`cskg.query.http`) against servers that misbehave, through the real
+command line: `cskg push` and `cskg query --endpoint` stop at their deadline and at their byte
+cap, send the password only in the scheme they were given, and print nothing a server sends
+unsanitised.
 
 The servers are small HTTP servers written on loopback sockets, one behaviour each: an endless
 body, headers or a body trickled a byte every 0.5 s, a Basic challenge to a digest client, an
@@ -24,9 +25,9 @@ from conftest import REAL_ROOT
 
 from cskg.cli import main
 from cskg.errors import CskgError
-from cskg.push import make_target
-from cskg.store import EmbeddedStore
-from cskg.virtuoso import TempVirtuoso, available
+from cskg.lab.virtuoso import TempVirtuoso, available
+from cskg.query.engines import EmbeddedStore
+from cskg.query.push import make_target
 
 USER, PASSWORD = "pusher", "Zq7-secret-Xylophone-91"  # distinctive, to be searched for
 BASIC = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -436,7 +437,7 @@ def test_escapes_in_header_values_never_reach_the_terminal(capsys, dist, command
     ],
 )
 def test_server_text(said, shown):
-    from cskg.http import server_text
+    from cskg.query.http import server_text
 
     text = server_text(said.encode(), [PASSWORD])
     assert shown in text and PASSWORD not in text and BASIC not in text

@@ -62,7 +62,7 @@ def graph(release: Path) -> Any:
 
 @pytest.fixture(scope="module")
 def page(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cskg.export.interactive import write_interactive
+    from cskg.draw.interactive import write_interactive
 
     return write_interactive(release, tmp_path_factory.mktemp("interactive") / "cskg.html")
 
@@ -160,9 +160,9 @@ def test_a_view_of_the_graph(release: Path, tmp_path: Path, capsys: Any) -> None
 def test_a_view_too_large_to_lay_out_is_refused(
     release: Path, graph: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from cskg.draw import interactive
+    from cskg.draw.interactive import write_interactive
     from cskg.errors import CskgError
-    from cskg.export import interactive
-    from cskg.export.interactive import write_interactive
 
     nodes = graph.number_of_nodes()
     monkeypatch.setattr(interactive, "MAX_INTERACTIVE_NODES", nodes - 1)
@@ -296,8 +296,8 @@ def test_class_filter_hides_that_class(browser: Any, page: Path, graph: Any) -> 
 
 
 def test_lang_zh_labels_nodes_in_chinese(browser: Any, release: Path, tmp_path: Path) -> None:
+    from cskg.draw.interactive import write_interactive
     from cskg.export.graph import to_networkx
-    from cskg.export.interactive import write_interactive
 
     zh = to_networkx(release, "all", lang="zh", provenance="fold")
     path = write_interactive(release, tmp_path / "cskg-zh", lang="zh")
@@ -316,7 +316,7 @@ def test_lang_zh_labels_nodes_in_chinese(browser: Any, release: Path, tmp_path: 
 def test_planted_markup_and_javascript_iri_stay_text(browser: Any, tmp_path: Path) -> None:
     import networkx as nx
 
-    from cskg.export.interactive import render_html
+    from cskg.draw.interactive import render_html
 
     bad_iri = "javascript:window.__xss='iri'"
     bad_label = "<script>window.__xss='label'; alert(1)</script>"
@@ -362,9 +362,9 @@ def test_planted_markup_and_javascript_iri_stay_text(browser: Any, tmp_path: Pat
 
 def test_release_wheel_declares_the_static_files() -> None:
     """The page needs its vendored files at run time: they ship as package data."""
-    static = Path(__file__).resolve().parents[1] / "src" / "cskg" / "export" / "static"
+    static = Path(__file__).resolve().parents[1] / "src" / "cskg" / "draw" / "static"
     names = {p.name for p in static.iterdir()}
     assert {"cytoscape.min.js", "cytoscape.LICENSE", "interactive.js", "interactive.css"} <= names
     assert "interactive.html" in names
     pyproject = (static.parents[3] / "pyproject.toml").read_text(encoding="utf-8")
-    assert re.search(r'"cskg\.export"\s*=\s*\[\s*"static/\*"\s*\]', pyproject)
+    assert re.search(r'"cskg\.draw"\s*=\s*\[\s*"static/\*"\s*\]', pyproject)

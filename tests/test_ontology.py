@@ -1,5 +1,5 @@
 """The ontology (ontology/cskg.ttl): header, documentation of every term, the names the queries
-rely on, agreement with `cskg.terms`, and consistency under OWL RL (owlrl) and OWL 2 DL (HermiT).
+rely on, agreement with `utils.terms`, and consistency under OWL RL (owlrl) and OWL 2 DL (HermiT).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from utils.terms import CSKG
 
 from cskg import vocab
-from cskg.terms import CSKG
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY_FILE = ROOT / "ontology" / "cskg.ttl"
@@ -427,7 +427,7 @@ def test_terms_module_lists_exactly_the_declared_terms(onto: Graph) -> None:
     ontology_terms = all_declared(onto)
     missing = sorted(t.removeprefix(NS) for t in ontology_terms - listed)
     extra = sorted(t.removeprefix(NS) for t in listed - ontology_terms)
-    assert (missing, extra) == ([], []), "regenerate the term list of src/cskg/terms.py"
+    assert (missing, extra) == ([], []), "regenerate the term list of tests/utils/terms.py"
     with pytest.raises(AttributeError):
         _ = CSKG.Polcy  # misspelt: the namespace is closed
 

@@ -216,8 +216,8 @@ sys.exit(main(sys.argv[4:]))
 """
 #: where each command is held: its staging folder written, the swap not yet done
 HELD_AT = {
-    "build": ("cskg.build", "load_store"),
-    "publish": ("cskg.publish.static_site", "_write_site"),
+    "build": ("cskg.build.pipeline", "load_store"),
+    "publish": ("cskg.web.static_site", "_write_site"),
 }
 
 

@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle  # noqa: E402
 
 from cskg.cli import main  # noqa: E402
-from cskg.export.plots import (  # noqa: E402
+from cskg.draw.plots import (  # noqa: E402
     MODALITY_STYLE,
     cjk_font,
     plot_impact,
@@ -32,8 +32,8 @@ from cskg.export.plots import (  # noqa: E402
     plot_mix,
     save,
 )
-from cskg.results import compact  # noqa: E402
-from cskg.store import EmbeddedStore  # noqa: E402
+from cskg.query.engines import EmbeddedStore  # noqa: E402
+from cskg.query.results import compact  # noqa: E402
 
 PREFIXES = """
 PREFIX cskg: <https://w3id.org/cskg/ontology#>
@@ -300,8 +300,8 @@ def test_impact_from_chosen_policies_shows_them_and_what_followed(release):
 
 
 def test_impact_refuses_what_it_cannot_draw(release, monkeypatch):
+    from cskg.draw import plots
     from cskg.errors import CskgError
-    from cskg.export import plots
 
     with pytest.raises(CskgError, match="not a policy or event of the policy-impact view: "):
         plot_impact(release, start=["concept:chain-level"])
@@ -373,8 +373,8 @@ def test_cli_writes_each_picture(release, tmp_path, capsys):
 
 
 def test_cli_impact_from(release, tmp_path, capsys):
+    from cskg.draw.plots import impact_scope
     from cskg.export.graph import to_networkx
-    from cskg.export.plots import impact_scope
 
     stem = tmp_path / "law"
     argv = ["--dist", str(release), "plot", "impact", "-o", str(stem)]

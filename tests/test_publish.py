@@ -22,7 +22,7 @@ from poisoned import JS_IRI, SCRIPT, write_poisoned_release
 
 from cskg.cli import main
 from cskg.errors import CskgError
-from cskg.publish.pages import FORMATS
+from cskg.web.pages import FORMATS
 
 BASE = "https://data.example.org/cskg"
 ID = "https://w3id.org/cskg/id/"
@@ -173,7 +173,7 @@ def test_every_local_link_resolves(served: str, page: str) -> None:
 
 
 def test_hostile_data_is_escaped_in_the_static_pages(tmp_path: Path) -> None:
-    from cskg.publish.static_site import publish
+    from cskg.web.static_site import publish
 
     dist = write_poisoned_release(tmp_path / "dist")
     report = publish(dist, tmp_path / "site", BASE)
@@ -191,7 +191,7 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_publishing_again_gives_the_same_site(site: Path, release: Path, tmp_path: Path) -> None:
-    from cskg.publish.static_site import publish
+    from cskg.web.static_site import publish
 
     root = Path(__file__).resolve().parents[1]
     again = publish(release, tmp_path / "again", BASE, root=root)
@@ -207,8 +207,8 @@ def test_publishing_again_gives_the_same_site(site: Path, release: Path, tmp_pat
 def test_a_failed_publish_leaves_the_previous_site(
     release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cskg.publish.linkeddata import LinkedData
-    from cskg.publish.static_site import publish
+    from cskg.web.linkeddata import LinkedData
+    from cskg.web.static_site import publish
 
     out = tmp_path / "site"
     publish(release, out, BASE)
@@ -234,9 +234,9 @@ def test_a_failed_publish_leaves_the_previous_site(
 def test_long_tables_and_lists_are_cut_with_the_way_to_all_rows(release: Path) -> None:
     """A page shows at most `html_rows` rows per table or list and says how many there are and
     which documents hold them all; the RDF documents stay whole."""
-    from cskg.publish.linkeddata import LinkedData
-    from cskg.publish.pages import Linker
-    from cskg.publish.settings import Settings
+    from cskg.web.linkeddata import LinkedData
+    from cskg.web.pages import Linker
+    from cskg.web.settings import Settings
 
     site = LinkedData(Settings(dist=release, base=BASE), None)
     store = site.release.store

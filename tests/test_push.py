@@ -25,11 +25,11 @@ from conftest import REAL_ROOT
 
 from cskg.cli import main
 from cskg.errors import CskgError
-from cskg.push import Target, batches, count_graphs, make_target, push
-from cskg.remote import RemoteStore, parse_sparql_json
-from cskg.results import canonical
-from cskg.store import EmbeddedStore, Result, ox_term, query_form
-from cskg.virtuoso import TempVirtuoso, available
+from cskg.lab.virtuoso import TempVirtuoso, available
+from cskg.query.engines import EmbeddedStore, Result, ox_term, query_form
+from cskg.query.push import Target, batches, count_graphs, make_target, push
+from cskg.query.remote import RemoteStore, parse_sparql_json
+from cskg.query.results import canonical
 
 LIBRARY = sorted((REAL_ROOT / "queries").glob("*.rq"))
 NAMES = [path.stem for path in LIBRARY]
@@ -105,7 +105,7 @@ def update_store(release: Path) -> Iterator[tuple[TempVirtuoso, object]]:
 
 
 def test_library_is_the_cases():
-    from cskg.queries import load_library
+    from cskg.query.library import load_library
 
     assert [query.name for query in load_library(REAL_ROOT / "queries")] == NAMES
     assert len(NAMES) >= 40  # 44 library queries today, each one a case below

@@ -1,7 +1,7 @@
 """The query library: every query parses, is documented, and returns its expected answer.
 
 The expected answers are `queries/expected/NAME.srj` (SELECT, ASK) and `NAME.ttl` (CONSTRUCT),
-compared as data (see `cskg.expected`). Queries run with the union of all named graphs as the
+compared as data (see `utils.expected`). Queries run with the union of all named graphs as the
 default graph, over the release (the `release` fixture: dist/ built from the sources).
 
 Set CSKG_REGENERATE=1 to rewrite every expected file from the current data on purpose; review
@@ -20,8 +20,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 from rdflib.plugins.sparql import prepareQuery
-
-from cskg.expected import (
+from utils.expected import (
     SelectResult,
     compare_select,
     dump_srj,

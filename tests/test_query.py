@@ -20,16 +20,16 @@ from conftest import named_quads
 from minirelease import INFERRED, write_release
 
 from cskg.cli import main
-from cskg.querytext import inspect
-from cskg.remote import parse_sparql_json
-from cskg.results import canonical
-from cskg.store import (
+from cskg.query.engines import (
     ENGINES,
     EmbeddedStore,
     RdflibStore,
     Term,
     query_form,
 )
+from cskg.query.remote import parse_sparql_json
+from cskg.query.results import canonical
+from cskg.query.text import inspect
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -301,7 +301,7 @@ def test_query_file_and_stdin(capsys, dist, root, tmp_path):
 
 
 def test_real_library_headers():
-    from cskg.queries import load_library
+    from cskg.query.library import load_library
 
     library = load_library(REPO / "queries")
     for query in library:
@@ -384,7 +384,7 @@ def test_service_word_elsewhere_is_not_a_keyword():
     assert query_form("PREFIX select: <http://x/> # SELECT\nASK { ?s select:x ?o }") == "ASK"
 
 
-# -- queries judged on what the parsers see (cskg.querytext) ---------------------------------------
+# -- queries judged on what the parsers see (cskg.query.text) -------------------------------------
 
 HIDDEN_SERVICE = {
     # pyoxigraph ends a comment at CR, so SERVICE follows it; a pattern read it as comment
@@ -598,7 +598,7 @@ def test_subprocess_query_and_error(dist, root, oxstore):
 
 def test_subprocess_queries_lists_the_library():
     """`cskg queries` as a process lists every library query with its question, in order."""
-    from cskg.queries import load_library
+    from cskg.query.library import load_library
 
     done = _cli("--root", str(REPO), "queries")
     assert done.returncode == 0, done.stderr

@@ -1,4 +1,4 @@
-"""`cskg.querytext`: SPARQL read the way the engines' parsers read it, before any of them runs.
+"""`cskg.query.text`: SPARQL read the way the engines' parsers read it, before any of them runs.
 
 Each trick below is first shown to be real (the engine does call a loopback listener), then shown
 to be seen (`inspect` says SERVICE, or refuses the text); a seeded generator then mixes such
@@ -19,9 +19,9 @@ import pyoxigraph as ox
 import pytest
 from conftest import Listener
 
-from cskg import querytext
 from cskg.errors import CskgError, QuerySyntaxError
-from cskg.querytext import MAX_CHAIN, MAX_DEPTH, QueryText, check, inspect, keywords, tokens
+from cskg.query import text as querytext
+from cskg.query.text import MAX_CHAIN, MAX_DEPTH, QueryText, check, inspect, keywords, tokens
 
 REPO = Path(__file__).resolve().parents[1]
 LIBRARY = sorted((REPO / "queries").glob("*.rq"))

@@ -9,8 +9,8 @@ import rdflib
 from conftest import REAL_ROOT
 from rdflib import RDF, URIRef
 
-from cskg.reason import ENGINES, Inconsistent, infer
-from cskg.sources import load_sources, triples_to_graph
+from cskg.build.reason import ENGINES, Inconsistent, infer
+from cskg.build.sources import load_sources, triples_to_graph
 
 CSKG = rdflib.Namespace("https://w3id.org/cskg/ontology#")
 POLICY = rdflib.Namespace("https://w3id.org/cskg/id/policy/")

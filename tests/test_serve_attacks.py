@@ -19,7 +19,7 @@ import httpx
 import pytest
 from conftest import REAL_ROOT, Listener, RunningServer
 
-from cskg.queries import load_library
+from cskg.query.library import load_library
 
 TIMEOUT = 2.0
 CSKG = "PREFIX cskg: <https://w3id.org/cskg/ontology#>\n"

@@ -202,7 +202,7 @@ def test_a_worker_cannot_reach_the_network_even_without_the_check(
     url = f"http://127.0.0.1:{listener.port}/sparql"
     script = (
         "import os, sys, pyoxigraph as ox\n"
-        "from cskg.publish.workers import confine\n"
+        "from cskg.web.workers import confine\n"
         "if sys.argv[1] == 'confined':\n"
         "    print(confine(None, os.getppid())['network isolated'], flush=True)\n"
         f"store = ox.Store.read_only({str(release / 'store')!r})\n"

@@ -21,10 +21,10 @@ import pytest
 from conftest import REAL_ROOT, RunningServer
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
-from cskg.queries import load_library
-from cskg.remote import parse_sparql_json
-from cskg.results import canonical
-from cskg.store import EmbeddedStore, Term
+from cskg.query.engines import EmbeddedStore, Term
+from cskg.query.library import load_library
+from cskg.query.remote import parse_sparql_json
+from cskg.query.results import canonical
 
 CSKG = "https://w3id.org/cskg/"
 MIIT = CSKG + "id/agency/miit"

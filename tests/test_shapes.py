@@ -10,7 +10,7 @@
   cskg: term used anywhere is declared by the ontology.
 
 Inference: the merged graph includes the instance-level OWL 2 RL entailments computed by
-`cskg.reason.infer` with the `reasonable` engine (inverse and super-properties such as the
+`cskg.build.reason.infer` with the `reasonable` engine (inverse and super-properties such as the
 cskg:contributedTo implied by cskg:enabled, transitive cskg:partOf, types from domains and
 ranges). The shapes do not depend on inferred types: sh:targetClass and sh:class follow
 rdfs:subClassOf in the merged graph, which holds the ontology.
@@ -32,8 +32,8 @@ import pytest
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import PROV, RDF
 
-from cskg.reason import infer
-from cskg.sources import load_sources, triples_to_graph
+from cskg.build.reason import infer
+from cskg.build.sources import load_sources, triples_to_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY_FILE = ROOT / "ontology" / "cskg.ttl"

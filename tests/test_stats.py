@@ -11,8 +11,8 @@ from conftest import named_quads
 from minirelease import write_release
 
 from cskg.cli import main
-from cskg.stats import collect
-from cskg.store import EmbeddedStore
+from cskg.query.engines import EmbeddedStore
+from cskg.query.stats import collect
 
 EV = "https://w3id.org/cskg/graph/evidence/"
 TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

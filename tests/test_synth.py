@@ -11,11 +11,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cskg.build import build, partition
+from cskg.build.pipeline import build, partition
+from cskg.build.shacl import validate_release
+from cskg.build.sources import load_sources
 from cskg.cli import main
-from cskg.sources import load_sources
-from cskg.synth import synth
-from cskg.validate import validate_release
+from cskg.lab.synth import synth
 
 ROOT = Path(__file__).resolve().parents[1]
 CSKG = "https://w3id.org/cskg/ontology#"
@@ -151,8 +151,8 @@ def test_cli_in_process_and_subprocess(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_bench_scale_one(tmp_path: Path) -> None:
-    from cskg.bench import _ms, run_scale
-    from cskg.queries import load_library
+    from cskg.lab.bench import _ms, run_scale
+    from cskg.query.library import load_library
 
     report = run_scale(ROOT, [1], runs=1, use_virtuoso=False)
     (point,) = report.points
@@ -184,7 +184,7 @@ def test_bench_scale_one(tmp_path: Path) -> None:
 
 
 def test_bench_scale_leaves_publish_out_beyond_its_limit() -> None:
-    from cskg.bench import run_scale
+    from cskg.lab.bench import run_scale
 
     report = run_scale(ROOT, [1], runs=1, rdflib_max=0, publish_max=0, use_virtuoso=False)
     (point,) = report.points
@@ -204,9 +204,9 @@ def test_bench_scale_pushes_into_virtuoso_and_queries_it() -> None:
     """At 1 paper the scale benchmark pushes the release into a fresh Virtuoso (every triple,
     counts verified) and queries another loaded by Virtuoso's bulk loader; with --push-max 0
     the push is left out and says why."""
-    from cskg import virtuoso
-    from cskg.bench import run_scale
-    from cskg.queries import load_library
+    from cskg.lab import virtuoso
+    from cskg.lab.bench import run_scale
+    from cskg.query.library import load_library
 
     if not virtuoso.available():
         pytest.skip("virtuoso-t / isql-vt not on PATH (Debian: virtuoso-opensource-7-bin)")
@@ -232,7 +232,7 @@ def test_bench_scale_pushes_into_virtuoso_and_queries_it() -> None:
 
 
 def test_rdflib_budget_stops_a_python_call() -> None:
-    from cskg.bench import _within
+    from cskg.lab.bench import _within
 
     def forever() -> None:
         while True:
@@ -244,7 +244,7 @@ def test_rdflib_budget_stops_a_python_call() -> None:
 
 
 def test_scale_targets_are_checked_from_the_figures() -> None:
-    from cskg.bench import ScalePoint, ScaleReport
+    from cskg.lab.bench import ScalePoint, ScaleReport
 
     def point(
         papers: int, wall: float, ox: dict, memory: dict, rdflib: dict, late: dict
@@ -306,7 +306,7 @@ def test_a_child_peak_memory_is_its_own_not_the_benchmarks() -> None:
     own peak; the benchmark's commands run under a small spawner and report theirs."""
     import sys
 
-    from cskg.bench import _run_measured
+    from cskg.lab.bench import _run_measured
 
     held = bytearray(600_000_000)
     held[::4096] = b"\x01" * len(held[::4096])  # resident, not only reserved

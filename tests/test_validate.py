@@ -10,9 +10,9 @@ import rdflib
 from conftest import REAL_ROOT
 from rdflib import RDF, RDFS, Literal, Namespace
 
-from cskg.reason import infer
-from cskg.sources import load_sources, shapes_graph, triples_to_graph
-from cskg.validate import ENGINES, validate
+from cskg.build.reason import infer
+from cskg.build.shacl import ENGINES, validate
+from cskg.build.sources import load_sources, shapes_graph, triples_to_graph
 
 CSKG = Namespace("https://w3id.org/cskg/ontology#")
 SHAPES = Namespace("https://w3id.org/cskg/shapes#")
@@ -195,7 +195,7 @@ def test_pyrudof_from_ntriples_alone_gives_the_same_report(mini_root):
     must be the one made from the Graph."""
     import pyoxigraph as ox
 
-    from cskg.sources import graph_to_triples
+    from cskg.build.sources import graph_to_triples
 
     data, shapes = data_and_shapes(mini_root)
     _break_issuer(data)

@@ -14,10 +14,10 @@ import pytest
 from minirelease import INFERRED, write_release
 
 from cskg.cli import main
-from cskg.remote import RemoteStore
-from cskg.results import canonical
-from cskg.store import EmbeddedStore
-from cskg.virtuoso import SYSTEM_GRAPHS, TempVirtuoso, available
+from cskg.lab.virtuoso import SYSTEM_GRAPHS, TempVirtuoso, available
+from cskg.query.engines import EmbeddedStore
+from cskg.query.remote import RemoteStore
+from cskg.query.results import canonical
 
 pytestmark = [
     pytest.mark.virtuoso,

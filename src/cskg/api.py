@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cskg.build import BuildResult
-    from cskg.describe import Description
-    from cskg.stats import Stats
-    from cskg.store import Result
-    from cskg.validate import ValidationReport
+    from cskg.build.pipeline import BuildResult
+    from cskg.build.shacl import ValidationReport
+    from cskg.query.describe import Description
+    from cskg.query.engines import Result
+    from cskg.query.stats import Stats
 
 
 def build(
@@ -39,7 +39,7 @@ def build(
     allow_invalid: bool = False,
 ) -> BuildResult:
     """`cskg build`: reason, validate and write the release (`root/dist` unless `out`)."""
-    from cskg.build import build as run_build
+    from cskg.build.pipeline import build as run_build
 
     return run_build(
         Path(root),
@@ -53,7 +53,7 @@ def validate(
     files: list[str | Path] | None = None, *, dist: str | Path = "dist", reference: bool = False
 ) -> ValidationReport:
     """`cskg validate`: the release, plus extra data files, against the release's shapes."""
-    from cskg.validate import validate_release
+    from cskg.build.shacl import validate_release
 
     return validate_release(Path(dist), [Path(f) for f in files or []], reference=reference)
 
@@ -70,10 +70,10 @@ def query(
     max_bytes: int | None = None,
 ) -> Result:
     """`cskg query`: a library query's name, a `.rq` file, or SPARQL text; on an `endpoint`,
-    each request ends within `timeout` seconds and `max_bytes` bytes (`cskg.remote.MAX_BYTES`
+    each request ends within `timeout` seconds and `max_bytes` bytes (`cskg.query.remote.MAX_BYTES`
     by default)."""
-    from cskg.queries import resolve
-    from cskg.store import open_store
+    from cskg.query.engines import open_store
+    from cskg.query.library import resolve
 
     text = query
     if not any(word in query.upper() for word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")):
@@ -86,8 +86,8 @@ def query(
 
 def describe(term: str, *, dist: str | Path = "dist", lang: str = "en") -> Description:
     """`cskg describe`: an entity by IRI, prefixed name or label, with its evidence."""
-    from cskg.describe import describe as run_describe
-    from cskg.store import EmbeddedStore
+    from cskg.query.describe import describe as run_describe
+    from cskg.query.engines import EmbeddedStore
 
     with EmbeddedStore(Path(dist) / "store") as store:
         return run_describe(store, term, lang)
@@ -95,8 +95,8 @@ def describe(term: str, *, dist: str | Path = "dist", lang: str = "en") -> Descr
 
 def stats(dist: str | Path = "dist") -> Stats:
     """`cskg stats`: triples by graph, instances by class, properties used."""
-    from cskg.stats import collect
-    from cskg.store import EmbeddedStore
+    from cskg.query.engines import EmbeddedStore
+    from cskg.query.stats import collect
 
     with EmbeddedStore(Path(dist) / "store") as store:
         return collect(store)

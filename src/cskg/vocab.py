@@ -1,15 +1,54 @@
-"""IRIs of the knowledge graph as plain strings: namespaces, graph names, prefixes.
+"""Every IRI cskg names, once, as plain strings: the project's namespaces and graph names, the
+W3C and community vocabularies it reuses, the terms the code reads by name, the paper's DOI and
+the data's licence. Every other module takes its IRIs from here.
 
-This module imports nothing, so the query path can use it without paying for rdflib. The same
-namespaces as rdflib objects, and the closed namespace of the ontology's terms, are in
-`cskg.terms`. The patterns are those of docs/modelling.md, "Identifiers".
+This module imports nothing, so the query path can use it without paying for rdflib. The patterns
+are those of docs/modelling.md, "Identifiers".
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 BASE: Final = "https://w3id.org/cskg/"
+
+#: the paper the graph is made from, and the licence of the data
+PAPER_DOI: Final = "10.15302/J-SSCAE-2016.04.006"
+DATA_LICENSE: Final = "https://creativecommons.org/licenses/by/4.0/"
+
+# -- Reused vocabularies -------------------------------------------------------------------------
+
+RDF: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS: Final = "http://www.w3.org/2000/01/rdf-schema#"
+OWL: Final = "http://www.w3.org/2002/07/owl#"
+XSD: Final = "http://www.w3.org/2001/XMLSchema#"
+SKOS: Final = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS: Final = "http://purl.org/dc/terms/"
+PROV: Final = "http://www.w3.org/ns/prov#"
+ORG: Final = "http://www.w3.org/ns/org#"
+FOAF: Final = "http://xmlns.com/foaf/0.1/"
+QB: Final = "http://purl.org/linked-data/cube#"
+VANN: Final = "http://purl.org/vocab/vann/"
+VOID: Final = "http://rdfs.org/ns/void#"
+DCAT: Final = "http://www.w3.org/ns/dcat#"
+BIBO: Final = "http://purl.org/ontology/bibo/"
+SH: Final = "http://www.w3.org/ns/shacl#"
+SD: Final = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS: Final = "http://www.w3.org/ns/formats/"
+SPARQL_RESULTS: Final = "http://www.w3.org/2005/sparql-results#"
+
+RDF_TYPE: Final = RDF + "type"
+RDF_LANGSTRING: Final = RDF + "langString"
+RDFS_LABEL: Final = RDFS + "label"
+SKOS_PREF_LABEL: Final = SKOS + "prefLabel"
+SKOS_ALT_LABEL: Final = SKOS + "altLabel"
+DCTERMS_TITLE: Final = DCTERMS + "title"
+XSD_STRING: Final = XSD + "string"
+XSD_INTEGER: Final = XSD + "integer"
+XSD_DECIMAL: Final = XSD + "decimal"
+#: the properties that name a resource, most preferred first (the label rule: `cskg.release`)
+LABEL_PROPERTIES: Final = (RDFS_LABEL, SKOS_PREF_LABEL, DCTERMS_TITLE, SKOS_ALT_LABEL)
 
 # -- The ontology ---------------------------------------------------------------------------------
 
@@ -78,24 +117,40 @@ PREFIXES: Final[dict[str, str]] = {
     "sec": SEC,
     "ref": REF,
     "ev": EV,
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "org": "http://www.w3.org/ns/org#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "qb": "http://purl.org/linked-data/cube#",
-    "vann": "http://purl.org/vocab/vann/",
-    "void": "http://rdfs.org/ns/void#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "bibo": "http://purl.org/ontology/bibo/",
-    "sh": "http://www.w3.org/ns/shacl#",
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "prov": PROV,
+    "org": ORG,
+    "foaf": FOAF,
+    "qb": QB,
+    "vann": VANN,
+    "void": VOID,
+    "dcat": DCAT,
+    "bibo": BIBO,
+    "sh": SH,
 }
 
 
 def sparql_prologue(prefixes: dict[str, str] = PREFIXES) -> str:
     """The PREFIX lines of a SPARQL query declaring `prefixes`, one per line."""
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
+
+
+#: every namespace of `PREFIXES` ends with "/" or "#", so an IRI's namespaces are its beginnings
+#: that end there
+_PREFIX_OF_NAMESPACE: Final = {ns: p for p, ns in PREFIXES.items()}
+
+
+def prefixes_used(iris: Iterable[str]) -> dict[str, str]:
+    """The entries of `PREFIXES` whose namespace begins one of `iris`, in `PREFIXES` order: what
+    a document holding those IRIs declares (every writer of Turtle, TriG or JSON-LD uses this)."""
+    used: set[str] = set()
+    for iri in set(iris):
+        for end, char in enumerate(iri):
+            if char in "/#" and (prefix := _PREFIX_OF_NAMESPACE.get(iri[: end + 1])):
+                used.add(prefix)
+    return {p: ns for p, ns in PREFIXES.items() if p in used}

@@ -1,4 +1,4 @@
-"""The graph seen by other tools: networkx views, graph file formats, analysis and pictures.
+"""The graph seen by other tools: networkx views, graph file formats and analysis.
 
 `cskg.export.graph.to_networkx` turns the release into a `networkx.MultiDiGraph` (a whole-graph
 view or a thematic one); `formats` writes it as GraphML, GEXF, JSON, Cytoscape JSON, DOT or an

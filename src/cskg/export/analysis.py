@@ -257,7 +257,7 @@ def table(header: list[str], rows: list[list[str]], right: set[int] | None = Non
 
 
 def format_text(analysis: Analysis, *, max_chains: int = 50) -> str:
-    from cskg.results import compact
+    from cskg.query.results import compact
 
     def name(node: str) -> str:
         return _clip(analysis.labels.get(node, node), 48)

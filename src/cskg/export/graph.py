@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cskg.errors import CskgError
-from cskg.results import compact, plain
-from cskg.store import Term
+from cskg.query.engines import Term
+from cskg.query.results import compact, plain
 from cskg.vocab import (
     CSKG,
     EV,
@@ -44,7 +44,7 @@ from cskg.vocab import (
 if TYPE_CHECKING:
     import networkx as nx
 
-    from cskg.store import EmbeddedStore
+    from cskg.query.engines import EmbeddedStore
 
 VIEWS: tuple[str, ...] = ("all", "policy-impact", "organisations", "technology")
 PROVENANCE_MODES: tuple[str, ...] = ("fold", "include")
@@ -548,8 +548,8 @@ def unknown_view(view: str) -> CskgError:
 
 
 def _constructed(store: EmbeddedStore, path: Path, snap: Snapshot, inferred: bool) -> Any:
-    from cskg.sources import read_text
-    from cskg.store import query_form
+    from cskg.build.sources import read_text
+    from cskg.query.engines import query_form
 
     text = read_text(path)
     if query_form(text) != "CONSTRUCT":
@@ -579,7 +579,7 @@ def to_networkx(
     holding a SPARQL CONSTRUCT query, whose triples become the edges (nodes get their labels,
     class and literal properties from the release). See the module docstring for attributes.
     """
-    from cskg.store import EmbeddedStore
+    from cskg.query.engines import EmbeddedStore
 
     if provenance not in PROVENANCE_MODES:
         raise CskgError(f"provenance must be one of {', '.join(PROVENANCE_MODES)}")

@@ -39,8 +39,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from cskg.build.sources import ONTOLOGY_GRAPH, PREFIXES, load_sources
 from cskg.errors import CskgError
-from cskg.sources import ONTOLOGY_GRAPH, PREFIXES, load_sources
 from cskg.vocab import BASE, EV
 
 ID = BASE + "id/"

@@ -5,7 +5,7 @@
   `EmbeddedStore.in_memory` loads the release into memory instead: slower to open, faster to
   query, for processes that run many queries.
 - `RdflibStore`: an rdflib `Dataset` loaded from `dist/cskg.nq`; the slow reference engine.
-- `cskg.remote.RemoteStore`: any SPARQL 1.1 endpoint, through cskg's bounded HTTP client.
+- `cskg.query.remote.RemoteStore`: any SPARQL 1.1 endpoint, through cskg's bounded HTTP client.
 
 All three take the default graph to be the RDF merge of the named graphs: a triple stated in
 several graphs is one triple there, as in rdflib's union. The release's store holds that merge in
@@ -22,7 +22,7 @@ without it; a remote endpoint is given the other graphs as its default graph
 
 Queries never reach the network or the file system unless `allow_remote` is set: SERVICE is
 refused before evaluation (pyoxigraph and rdflib would both send the HTTP request), judged on the
-query's tokens as the parsers see them (`cskg.querytext`), and FROM <iri> only reads graphs
+query's tokens as the parsers see them (`cskg.query.text`), and FROM <iri> only reads graphs
 already in the dataset (pyoxigraph always does; rdflib is told to). Nesting too deep for the
 parsers' stack is refused there too.
 """
@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from cskg import querytext
 from cskg.errors import CskgError, QuerySyntaxError
-from cskg.querytext import syntax_error
+from cskg.query import text as querytext
+from cskg.query.text import syntax_error
 from cskg.vocab import GRAPH_INFERRED
 
 if TYPE_CHECKING:
@@ -296,7 +296,7 @@ def load_in_memory(dist: Path) -> pyoxigraph.Store:
 def merge_into_default_graph(store: pyoxigraph.Store) -> None:
     """Put the RDF merge of the store's named graphs in its default graph (a set: a triple of
     several graphs is there once, with the same blank nodes). For an in-memory store; the build
-    writes the store on disk with its merge directly (`cskg.build.load_store`)."""
+    writes the store on disk with its merge directly (`cskg.build.pipeline.load_store`)."""
     store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
 
 
@@ -416,10 +416,10 @@ def open_store(
     max_bytes: int | None = None,
     allow_remote: bool = False,
 ) -> QueryStore:
-    """The engine the command line asked for; with `endpoint`, a `cskg.remote.RemoteStore`
+    """The engine the command line asked for; with `endpoint`, a `cskg.query.remote.RemoteStore`
     whose requests each end within `timeout` seconds and `max_bytes` bytes."""
     if endpoint:
-        from cskg.remote import RemoteStore
+        from cskg.query.remote import RemoteStore
 
         return RemoteStore(endpoint, timeout=timeout, max_bytes=max_bytes)
     if engine == "rdflib":

@@ -1,7 +1,7 @@
 """The ASGI application behind `cskg serve`: the SPARQL endpoint and the linked-data site.
 
 One server process (uvicorn) runs this app; queries run in `settings.workers` separate worker
-processes (see `cskg.publish.workers`), started when the app starts and stopped with it.
+processes (see `cskg.web.workers`), started when the app starts and stopped with it.
 
 One release per answer: the app pins the release it starts with (`cskg.outdir.pin_release`) and
 serves every page, query and dump from that one until it stops, even when a build replaces the
@@ -23,9 +23,9 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cskg.outdir import PinnedRelease, pin_release
-from cskg.publish import sparql
-from cskg.publish.settings import Settings
-from cskg.publish.workers import SparqlService, WorkerSpec
+from cskg.web import endpoint
+from cskg.web.settings import Settings
+from cskg.web.workers import SparqlService, WorkerSpec
 
 log = logging.getLogger("cskg.serve")
 
@@ -67,7 +67,7 @@ class ReadOnlySite:
             await self.app(scope, receive, send)
             return
         if scope["method"] in WRITE_METHODS:
-            await _plain(send, 403, sparql.UPDATE_REFUSAL)
+            await _plain(send, 403, endpoint.UPDATE_REFUSAL)
             return
         if self.in_progress >= self.max_requests:
             await _plain(send, 503, "the server has too many requests in progress; try again")
@@ -118,9 +118,9 @@ def create_app(settings: Settings, *, linked_data: bool = True) -> Starlette:
         workers=settings.workers,
         queue_timeout=settings.queue_timeout,
     )
-    routes = sparql.routes(pinned, service)
+    routes = endpoint.routes(pinned, service)
     if linked_data:
-        from cskg.publish.linkeddata import routes as linked_data_routes
+        from cskg.web.linkeddata import routes as linked_data_routes
 
         routes += linked_data_routes(pinned, service)
 

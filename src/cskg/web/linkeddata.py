@@ -30,7 +30,10 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from cskg.errors import CskgError
-from cskg.publish.pages import (
+from cskg.query.results import compact
+from cskg.vocab import BASE, ONTOLOGY, PREFIXES
+from cskg.web.endpoint import ProtocolError, form_pairs, read_body
+from cskg.web.pages import (
     FORMATS,
     SAFE_PATH,
     Linker,
@@ -40,16 +43,13 @@ from cskg.publish.pages import (
     instance_path,
     negotiate,
 )
-from cskg.publish.settings import DEFAULT_BASE, Settings
-from cskg.publish.sparql import ProtocolError, form_pairs, read_body
-from cskg.results import compact
-from cskg.vocab import BASE, ONTOLOGY, PREFIXES
+from cskg.web.settings import DEFAULT_BASE, Settings
 
 #: where an instance list cut at `Release.html_rows` is whole: (name, key of `LinkedData.links`)
 COMPLETE_LISTS = (("the SPARQL endpoint", "sparql"), ("the N-Quads dump", "dump"))
 
 if TYPE_CHECKING:
-    from cskg.publish.workers import SparqlService
+    from cskg.web.workers import SparqlService
 
 #: release files served as downloads: URL name -> file in dist/
 DUMPS = {
@@ -128,7 +128,7 @@ class LinkedData:
         self.render = lru_cache(maxsize=4096)(self._render)
 
     def _library(self) -> list[Any]:
-        from cskg.queries import load_library
+        from cskg.query.library import load_library
 
         if self.settings.root is None or not (self.settings.root / "queries").is_dir():
             return []
@@ -360,7 +360,7 @@ class LinkedData:
         return HTMLResponse(self.query_page(self.linker, text, selected, result=result))
 
     def _result_view(self, answer: Any, ms: float) -> dict[str, Any]:
-        from cskg.store import Term
+        from cskg.query.engines import Term
 
         def view(term: Term | None) -> TermView | None:
             if term is None:
@@ -444,7 +444,7 @@ class LinkedData:
 
 
 def _web(value: Any) -> bool:
-    from cskg.publish.pages import is_web_iri
+    from cskg.web.pages import is_web_iri
 
     return isinstance(value, str) and is_web_iri(value)
 

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 from cskg import outdir
 from cskg.errors import CskgError
-from cskg.publish.linkeddata import DUMPS, LinkedData, void_graph
-from cskg.publish.pages import FORMATS, Linker, instance_path
-from cskg.publish.settings import Settings
+from cskg.web.linkeddata import DUMPS, LinkedData, void_graph
+from cskg.web.pages import FORMATS, Linker, instance_path
+from cskg.web.settings import Settings
 
 
 @dataclass

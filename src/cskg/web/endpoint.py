@@ -5,7 +5,7 @@
   URL, or from the form body) choose among the store's own graphs and replace the query's FROM /
   FROM NAMED; a graph the store does not hold is empty — nothing is ever fetched. A
   percent-escape that is not UTF-8 is refused (400), never run with U+FFFD in its place.
-- Results by `Accept` (`cskg.publish.negotiation`): SELECT and ASK as SPARQL JSON (default), XML,
+- Results by `Accept` (`cskg.web.negotiation`): SELECT and ASK as SPARQL JSON (default), XML,
   CSV or TSV; CONSTRUCT and DESCRIBE as Turtle (default), N-Triples, JSON-LD or RDF/XML. The
   negotiation happens here, the writing in the worker that ran the query, which knows the kind of
   the answer: nothing acceptable for it, or a format that cannot carry it (XML and a control
@@ -38,12 +38,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from cskg.publish.negotiation import Offer, negotiate
-from cskg.publish.workers import QueryRefused, SparqlService
-from cskg.results import RESULTS_WRITERS
+from cskg.query.results import RESULTS_WRITERS
+from cskg.web.negotiation import Offer, negotiate
+from cskg.web.workers import QueryRefused, SparqlService
 
 if TYPE_CHECKING:
-    from cskg.publish.settings import Settings
+    from cskg.web.settings import Settings
 
 TRUNCATED_HEADER = "Cskg-Results-Truncated"
 

@@ -4,13 +4,13 @@ pyoxigraph evaluates a query inside one call that Python cannot interrupt, so ev
 a separate worker process that holds the release's store open read-only (or, with `memory`, a
 copy of the release in memory). The server keeps a pool of them and hands each query to a free
 one together with an anonymous temporary file; the worker checks the query, runs it and writes
-the answer into that file in the format the client negotiated (`cskg.publish.answer`), then
+the answer into that file in the format the client negotiated (`cskg.web.answer`), then
 sends back a short JSON header (status, media type, size, whether it was cut). The server then
 streams the file to the client at the client's pace while the worker takes the next query, so a
 slow reader never holds a worker and no answer is ever whole in the server's memory.
 
 Everything that grows with the query runs in the worker, never in the server's event loop: the
-query is judged there on what the SPARQL grammar sees (`cskg.querytext`): updates are refused
+query is judged there on what the SPARQL grammar sees (`cskg.query.text`): updates are refused
 (403), SERVICE is refused (400: the engine would send the HTTP request), nesting deeper than
 `max_nesting` is refused (400) before the parser can spend its stack on it.
 
@@ -52,10 +52,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from cskg.errors import CskgError
-from cskg.store import Result
+from cskg.query.engines import Result
 
 if TYPE_CHECKING:
-    from cskg.querytext import QueryText
+    from cskg.query.text import QueryText
 
 log = logging.getLogger("cskg.serve")
 
@@ -196,7 +196,7 @@ def confine(max_memory: int | None, parent: int) -> dict[str, str]:
 def _open_store(release: str, memory: bool) -> Any:
     import pyoxigraph as ox
 
-    from cskg.store import load_in_memory
+    from cskg.query.engines import load_in_memory
 
     if memory:
         return load_in_memory(Path(release))
@@ -214,7 +214,7 @@ class _Refusal(Exception):
 def _checked(text: str, max_nesting: int) -> QueryText:
     """The query's shape, judged on its tokens; refuses what the endpoint never runs."""
     from cskg.errors import QuerySyntaxError
-    from cskg.querytext import MAX_CHAIN, inspect
+    from cskg.query.text import MAX_CHAIN, inspect
 
     try:
         shape = inspect(text)
@@ -254,8 +254,9 @@ def _dataset(job: dict[str, Any], shape: QueryText, union: dict[str, Any]) -> di
 
 def run_job(store: Any, union: dict[str, Any], job: dict[str, Any], out: IO[bytes]) -> dict:
     """Answer one job into `out`; the header for the server. `union` holds the query options
-    of the store's default graph (`cskg.store.union_options`), worked out once per worker."""
-    from cskg.publish.answer import Limits, write_answer
+    of the store's default graph (`cskg.query.engines.union_options`), worked out once per
+    worker."""
+    from cskg.web.answer import Limits, write_answer
 
     try:
         text: str = job["query"]
@@ -315,12 +316,12 @@ def _serve_jobs(sock: socket.socket, store: Any, union: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """`python -m cskg.publish.workers SOCKET_FD RELEASE PARENT_PID MAX_MEMORY [memory]`."""
+    """`python -m cskg.web.workers SOCKET_FD RELEASE PARENT_PID MAX_MEMORY [memory]`."""
     sock = socket.socket(fileno=int(argv[0]))
     applied = confine(int(argv[3]) or None, int(argv[2]))
     try:
         store = _open_store(argv[1], argv[4:] == ["memory"])
-        from cskg.store import union_options
+        from cskg.query.engines import union_options
 
         union = union_options(store)
     except (OSError, MemoryError, CskgError) as error:
@@ -367,7 +368,7 @@ class Worker:
         command = [
             sys.executable,
             "-m",
-            "cskg.publish.workers",
+            "cskg.web.workers",
             str(child.fileno()),
             spec.release_for_child(),
             str(os.getpid()),
@@ -654,14 +655,14 @@ def _read_all(out: IO[bytes]) -> bytes:
 
 def parse_answer(header: dict[str, Any], data: bytes) -> Answer:
     """An answer the worker wrote as SPARQL JSON or N-Triples, back as an `Answer`."""
-    from cskg.remote import parse_sparql_json
+    from cskg.query.remote import parse_sparql_json
 
     truncated = header.get("truncated")
     limit = truncated["limit"] if truncated else None
     if header["kind"] == "graph":
         import pyoxigraph as ox
 
-        from cskg.store import ox_term
+        from cskg.query.engines import ox_term
 
         triples = [
             (ox_term(t.subject), ox_term(t.predicate), ox_term(t.object))

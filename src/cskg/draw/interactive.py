@@ -194,7 +194,7 @@ def _json_for_script(payload: dict[str, Any]) -> str:
 
 
 def _static(name: str) -> str:
-    return files("cskg.export").joinpath("static", name).read_text(encoding="utf-8")
+    return files("cskg.draw").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def _inline_script(source: str, name: str) -> str:

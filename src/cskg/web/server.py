@@ -28,7 +28,7 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from cskg.publish.settings import Settings
+from cskg.web.settings import Settings
 
 _BUSY = b"every open connection has a request in progress; try again\n"
 _REFUSED = (
@@ -126,7 +126,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     """Run the site and endpoint until interrupted."""
     import uvicorn
 
-    from cskg.publish.app import create_app
+    from cskg.web.app import create_app
 
     raise_open_files_limit(settings.max_connections)
     logging = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)

@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from cskg.queries import load_library
+from cskg.query.library import load_library
 
 
 @dataclass
@@ -312,9 +312,9 @@ def run_bench(
     use_virtuoso: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> BenchReport:
-    from cskg import virtuoso
-    from cskg.remote import RemoteStore
-    from cskg.store import EmbeddedStore, RdflibStore
+    from cskg.lab import virtuoso
+    from cskg.query.engines import EmbeddedStore, RdflibStore
+    from cskg.query.remote import RemoteStore
 
     cskg = [sys.executable, "-m", "cskg.cli", "--root", str(root)]
     library = load_library(root / "queries")
@@ -670,7 +670,7 @@ def _parse_floor(files: list[Path]) -> float:
     """Quads per second of pyoxigraph's parser alone on the files (best of two)."""
     import pyoxigraph as ox
 
-    from cskg.sources import FORMATS
+    from cskg.build.sources import FORMATS
 
     best, count = float("inf"), 0
     for _ in range(2):
@@ -744,11 +744,11 @@ def run_scale(
     each size."""
     import json
 
-    from cskg import virtuoso
+    from cskg.build.sources import source_files
     from cskg.errors import CskgError
-    from cskg.sources import source_files
-    from cskg.store import EmbeddedStore, RdflibStore
-    from cskg.synth import synth
+    from cskg.lab import virtuoso
+    from cskg.lab.synth import synth
+    from cskg.query.engines import EmbeddedStore, RdflibStore
 
     library = load_library(root / "queries")
     points: list[ScalePoint] = []
@@ -871,7 +871,7 @@ def _time_commands(
 
 def _timed_load(point: ScalePoint, dist: Path) -> Any:
     """The release in memory; the time it took to load goes in `point.memory_load`."""
-    from cskg.store import EmbeddedStore
+    from cskg.query.engines import EmbeddedStore
 
     began = time.perf_counter()
     store = EmbeddedStore.in_memory(dist)
@@ -882,8 +882,8 @@ def _timed_load(point: ScalePoint, dist: Path) -> Any:
 def _measure_push(nquads: Path) -> PushFigures:
     """`cskg push` of the release into an empty Virtuoso, as a user would run it: the Graph
     Store Protocol with digest credentials, then the counts read back (they must agree)."""
-    from cskg import virtuoso
-    from cskg.push import make_target, push
+    from cskg.lab import virtuoso
+    from cskg.query.push import make_target, push
 
     with virtuoso.TempVirtuoso() as server:
         target = make_target(
@@ -900,8 +900,8 @@ class _VirtuosoStore:
     the server."""
 
     def __init__(self, nquads: Path) -> None:
-        from cskg import virtuoso
-        from cskg.remote import RemoteStore
+        from cskg.lab import virtuoso
+        from cskg.query.remote import RemoteStore
 
         self.server = virtuoso.TempVirtuoso().start()
         try:

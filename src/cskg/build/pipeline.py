@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from cskg import __version__, outdir
-from cskg.sources import (
+from cskg.build.sources import (
     CURATION_GRAPH,
     DOCUMENT_GRAPH,
     INFERRED_GRAPH,
@@ -40,7 +40,7 @@ from cskg.sources import (
 )
 
 if TYPE_CHECKING:
-    from cskg.validate import ValidationReport
+    from cskg.build.shacl import ValidationReport
 
 ENGINE_SETS: dict[str, tuple[str, str]] = {
     "default": ("reasonable", "pyrudof"),
@@ -84,7 +84,7 @@ def build(
 
     Returns a `BuildResult`; when the data violates the shapes the release is written only with
     `allow_invalid` (`result.written` tells). Raises `SourceSyntaxError` for a source that does
-    not parse, `cskg.reason.Inconsistent` for an inconsistent ontology and data, `CskgError`
+    not parse, `cskg.build.reason.Inconsistent` for an inconsistent ontology and data, `CskgError`
     when the release cannot be written; in every such case `out` is left as it was.
     """
     if engines not in ENGINE_SETS:
@@ -398,7 +398,7 @@ def _init_worker(
 def _unpack(
     outcome: tuple,
 ) -> tuple[list[ox.Triple], ValidationReport, tuple[float, float]]:
-    from cskg.reason import Inconsistent
+    from cskg.build.reason import Inconsistent
 
     if outcome[0] == "inconsistent":  # re-raised here: the exception itself does not pickle
         raise Inconsistent(outcome[1])
@@ -422,8 +422,8 @@ def _check_part(part: list[ox.Quad]) -> tuple:
     """Reason over and validate one part, with the shapes and engines of `_WORK`."""
     from rdflib import Graph
 
-    from cskg.reason import Inconsistent, infer
-    from cskg.validate import validate
+    from cskg.build.reason import Inconsistent, infer
+    from cskg.build.shacl import validate
 
     reasoner, validator = _WORK["engines"]  # type: ignore[misc]
     began = time.perf_counter()
@@ -460,7 +460,7 @@ def _check_part(part: list[ox.Quad]) -> tuple:
 
 def merge_reports(reports: list[ValidationReport]) -> ValidationReport:
     """One report of the parts' reports (a result found in several parts counts once)."""
-    from cskg.validate import ValidationReport, _sort_key
+    from cskg.build.shacl import ValidationReport, _sort_key
 
     merged = ValidationReport(conforms=all(r.conforms for r in reports), engine=reports[0].engine)
     merged.results = sorted({x for r in reports for x in r.results}, key=_sort_key)
@@ -690,7 +690,7 @@ def load_store(path: Path, quads: list[ox.Quad]) -> None:
     """A pyoxigraph on-disk store holding `quads` (those of `cskg.nq`), and in its default graph
     their RDF merge: each triple once, however many graphs state it.
 
-    Queries take that default graph as it is (`cskg.store.union_options`): pyoxigraph's own
+    Queries take that default graph as it is (`cskg.query.engines.union_options`): pyoxigraph's own
     union of the named graphs repeats a triple for every graph that states it. The quads are
     written from the objects at hand rather than bulk-loaded from `cskg.nq`, which would give
     every blank node a new random label: this way the default graph's blank nodes are those of

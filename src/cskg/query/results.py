@@ -1,7 +1,7 @@
 """Formatting query results, and comparing them across engines.
 
-Everything here works on the neutral `Result` of `cskg.store`, so the output of a query is the
-same whichever engine answered it. Nothing here imports rdflib.
+Everything here works on the neutral `Result` of `cskg.query.engines`, so the output of a query
+is the same whichever engine answered it. Nothing here imports rdflib.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cskg.errors import CskgError
-from cskg.store import RDF_LANGSTRING, XSD, XSD_STRING, Result, Row, Term
+from cskg.query.engines import RDF_LANGSTRING, XSD, XSD_STRING, Result, Row, Term
 from cskg.vocab import PREFIXES as VOCAB_PREFIXES
 
 # The project's prefixes, for display; a copy so callers may add their own.
@@ -90,14 +90,15 @@ def plain(term: Term | None) -> Any:
     return term.value
 
 
-def _width(text: str) -> int:
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide and full-width characters (Chinese) take two."""
     if text.isascii():
         return len(text)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    return text + " " * (width - display_width(text))
 
 
 # -- SELECT -------------------------------------------------------------------------------------
@@ -105,9 +106,9 @@ def _pad(text: str, width: int) -> str:
 
 def format_table(result: Result, count: bool = True) -> str:
     cells = [[display(t) for t in row] for row in result.rows]
-    widths = [_width(v) for v in result.variables]
+    widths = [display_width(v) for v in result.variables]
     for row in cells:
-        widths = [max(w, _width(c)) for w, c in zip(widths, row, strict=True)]
+        widths = [max(w, display_width(c)) for w, c in zip(widths, row, strict=True)]
     lines = [
         "  ".join(_pad(v, w) for v, w in zip(result.variables, widths, strict=True)).rstrip(),
         "  ".join("-" * w for w in widths),

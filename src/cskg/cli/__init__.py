@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from cskg.errors import EXIT_ERROR, CskgError
-from cskg.querytext import MAX_DEPTH
-from cskg.store import ENGINES
+from cskg.query.engines import ENGINES
+from cskg.query.text import MAX_DEPTH
 
 SELECT_FORMATS = ["table", "csv", "tsv", "json", "md", "sparql-json", "sparql-xml"]
 GRAPH_FORMATS = ["turtle", "json-ld", "ntriples"]
@@ -33,7 +33,7 @@ def _dist(args: argparse.Namespace) -> Path:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from cskg.build import build
+    from cskg.build.pipeline import build
     from cskg.errors import EXIT_INVALID, EXIT_OK, SourceSyntaxError
 
     out = Path(args.out) if args.out else _dist(args)
@@ -68,8 +68,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from cskg.build.shacl import validate_release
     from cskg.errors import EXIT_INVALID, EXIT_OK, SourceSyntaxError
-    from cskg.validate import validate_release
 
     try:
         report = validate_release(
@@ -84,9 +84,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from cskg.queries import read_stdin, resolve
-    from cskg.results import render
-    from cskg.store import open_store
+    from cskg.query.engines import open_store
+    from cskg.query.library import read_stdin, resolve
+    from cskg.query.results import render
 
     if args.expression and args.query:
         raise CskgError("give a query name or file, or -e SPARQL, not both")
@@ -115,7 +115,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_queries(args: argparse.Namespace) -> int:
-    from cskg.queries import find, load_library
+    from cskg.query.library import find, load_library
 
     folder = _root(args) / "queries"
     if args.name:
@@ -128,8 +128,8 @@ def cmd_queries(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    from cskg.describe import describe, format_json, format_text
-    from cskg.store import EmbeddedStore
+    from cskg.query.describe import describe, format_json, format_text
+    from cskg.query.engines import EmbeddedStore
 
     with EmbeddedStore(_dist(args) / "store") as store:
         description = describe(store, args.term, args.lang)
@@ -139,8 +139,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from cskg.stats import collect, format_text
-    from cskg.store import EmbeddedStore
+    from cskg.query.engines import EmbeddedStore
+    from cskg.query.stats import collect, format_text
 
     with EmbeddedStore(_dist(args) / "store") as store:
         sys.stdout.write(format_text(collect(store)))
@@ -200,14 +200,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
         raise CskgError("--view chooses the graph of the interactive page")
     if args.start and args.kind != "impact":
         raise CskgError("--from chooses the policies or events of the impact picture")
-    if args.kind == "interactive":  # one self-contained HTML page (cskg.export.interactive)
-        from cskg.export.interactive import write_interactive
+    if args.kind == "interactive":  # one self-contained HTML page (cskg.draw.interactive)
+        from cskg.draw.interactive import write_interactive
 
         out = Path(args.out) if args.out else _root(args) / "figures" / "interactive.html"
         print(write_interactive(dist, out, lang=args.lang, view=args.view))
         return 0
 
-    from cskg.export.plots import plot, save
+    from cskg.draw.plots import plot, save
 
     stem = Path(args.out) if args.out else _root(args) / "figures" / args.kind
     with warnings.catch_warnings(record=True) as caught:
@@ -221,8 +221,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from cskg.publish.server import serve
-    from cskg.publish.settings import Settings
+    from cskg.web.server import serve
+    from cskg.web.settings import Settings
 
     dist = _dist(args)
     if not (dist / "store" / "CURRENT").exists():
@@ -253,7 +253,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from cskg.publish.static_site import publish
+    from cskg.web.static_site import publish
 
     report = publish(_dist(args), Path(args.out), args.base, root=_root(args))
     print(
@@ -265,7 +265,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from cskg.bench import ScaleReport, plot_scale, run_bench, run_scale
+    from cskg.lab.bench import ScaleReport, plot_scale, run_bench, run_scale
 
     if args.scale:
         try:
@@ -308,7 +308,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from cskg.synth import synth
+    from cskg.lab.synth import synth
 
     result = synth(_root(args), Path(args.out), args.papers, args.seed)
     each = sorted(set(result.triples_per_paper))
@@ -322,7 +322,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from cskg.push import make_target, password_from, push
+    from cskg.query.push import make_target, password_from, push
 
     password = password_from(args.password, args.password_env)
     if args.user is None and password is not None:
@@ -375,7 +375,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from cskg import __version__
-    from cskg.remote import MAX_BYTES
+    from cskg.query.remote import MAX_BYTES
 
     parser = argparse.ArgumentParser(
         prog="cskg",
@@ -660,7 +660,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _serve_limits(p: argparse.ArgumentParser) -> None:
     """`cskg serve`'s limits, with the defaults of `Settings` (README, "Security")."""
-    from cskg.publish.settings import Settings, format_size, parse_size
+    from cskg.web.settings import Settings, format_size, parse_size
 
     d = Settings(Path("."))
     p.add_argument("--workers", type=int, default=d.workers, help="query worker processes")
@@ -706,7 +706,7 @@ def _serve_limits(p: argparse.ArgumentParser) -> None:
 
 
 def _nesting(text: str) -> int:
-    """A nesting cap no deeper than the parsers survive (`cskg.querytext.MAX_DEPTH`)."""
+    """A nesting cap no deeper than the parsers survive (`cskg.query.text.MAX_DEPTH`)."""
     depth = int(text) if text.isdigit() else -1
     if not 1 <= depth <= MAX_DEPTH:
         raise argparse.ArgumentTypeError(f"{text!r}: give a depth from 1 to {MAX_DEPTH}")

@@ -72,22 +72,23 @@ def parse_query_file(path: Path) -> LibraryQuery:
 
 
 def read_query(path: Path) -> str:
-    """A query file's text (`cskg.sources.read_source`): UTF-8, a byte order mark dropped; binary
-    data (a NUL byte) or another encoding is refused at that byte, as `file:line:column`."""
-    from cskg.sources import read_source
+    """A query file's text (`cskg.build.sources.read_source`): UTF-8, a byte order mark
+    dropped; binary data (a NUL byte) or another encoding is refused at that byte, as
+    `file:line:column`."""
+    from cskg.build.sources import read_source
 
     return _query_text(read_source(path), path)
 
 
 def read_stdin() -> str:
     """A query from standard input, read as `read_query` reads a file."""
-    from cskg.sources import BOM
+    from cskg.build.sources import BOM
 
     return _query_text(sys.stdin.buffer.read().removeprefix(BOM), Path("<stdin>"))
 
 
 def _query_text(data: bytes, source: Path) -> str:
-    from cskg.sources import not_text
+    from cskg.build.sources import not_text
 
     problem = not_text(source, data)
     if problem is not None:

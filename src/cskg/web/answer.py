@@ -3,7 +3,7 @@
 The answer goes straight into a file (the server's, passed to the worker with the query) a piece
 at a time, so neither the worker nor the server ever holds more of it than one piece: at most
 `max_rows` rows or triples and at most `max_bytes` bytes are written, and a cut answer says so
-in its own syntax (`cskg.results.Truncation`) as well as in the header the server is sent.
+in its own syntax (`cskg.query.results.Truncation`) as well as in the header the server is sent.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import itertools
 from dataclasses import dataclass
 from typing import IO, Any
 
-from cskg.results import (
+from cskg.query.engines import ox_term
+from cskg.query.results import (
     PREFIXES,
     RESULTS_WRITERS,
     NotRepresentable,
     Truncation,
     check_xml_text,
 )
-from cskg.store import ox_term
 
 #: room kept for the closing piece (and its note) of a document cut at the byte limit
 _TAIL_ROOM = 1024

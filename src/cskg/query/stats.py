@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cskg.results import compact, format_table
-from cskg.store import QueryStore, Result, Term
+from cskg.query.engines import QueryStore, Result, Term
+from cskg.query.results import compact, format_table
 from cskg.vocab import EV
 
 EVIDENCE_NS = EV

@@ -159,7 +159,7 @@ def _short(node: str | None) -> str:
     if not node:
         return "-"
     if node.startswith("<") and node.endswith(">"):
-        from cskg.sources import PREFIXES
+        from cskg.build.sources import PREFIXES
 
         iri = node[1:-1]
         best = max(
@@ -204,7 +204,7 @@ def validate(
         if data_graph is None:
             import pyoxigraph as ox
 
-            from cskg.sources import triples_to_graph
+            from cskg.build.sources import triples_to_graph
 
             data_graph = triples_to_graph(ox.parse(data_ntriples, format=ox.RdfFormat.N_TRIPLES))
         _describe(report, data_graph, shapes_graph)
@@ -264,7 +264,7 @@ def _ntriples(graph: rdflib.Graph) -> bytes:
     """N-Triples of an rdflib graph, via pyoxigraph (fast), blank-node labels kept."""
     import pyoxigraph as ox
 
-    from cskg.sources import graph_to_triples
+    from cskg.build.sources import graph_to_triples
 
     return ox.serialize(graph_to_triples(graph), format=ox.RdfFormat.N_TRIPLES)
 
@@ -420,12 +420,12 @@ def validate_release(
 
     With files, their triples are added to the release's asserted triples and the entailments
     are computed anew (owlrl with `reference`, else reasonable) before validating. As in the
-    build, the data is checked part by part (`cskg.build.split_parts`: one paper at a time).
+    build, the data is checked part by part (`cskg.build.pipeline.split_parts`: one paper at a time).
     """
     import pyoxigraph as ox
 
-    from cskg.build import check_parts, merge_reports, split_parts
-    from cskg.sources import (
+    from cskg.build.pipeline import check_parts, merge_reports, split_parts
+    from cskg.build.sources import (
         INFERRED_GRAPH,
         load_dump,
         load_extra,

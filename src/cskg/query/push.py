@@ -60,7 +60,7 @@ Fuseki needs a dataset with a graph store and update service enabled (`fuseki-se
 GraphDB takes Update at `/statements` (form parameter `update`) and GSP at `/rdf-graphs/service`.
 
 Credentials are never printed, logged or put in an exception message, and what a store says is
-printed only through `cskg.http.server_text` (the password and anything like credentials
+printed only through `cskg.query.http.server_text` (the password and anything like credentials
 removed). They are offered only to the origins (scheme, host and port) of the URLs push itself
 calls, only when the server asks (HTTP 401 challenge), and only in the profile's scheme (or
 `--auth`'s): a store that asks a digest client for Basic gets nothing, and the push stops with a
@@ -90,7 +90,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from cskg.errors import CskgError
-from cskg.http import SCHEMES, Answer, Client, Credentials, short
+from cskg.query.http import SCHEMES, Answer, Client, Credentials, short
 
 PROFILES = ("virtuoso", "fuseki", "graphdb", "generic")
 #: how each profile sends credentials (`--auth` overrides it)
@@ -244,7 +244,7 @@ def make_target(
 
 
 class _Client:
-    """The store's HTTP client (`cskg.http.Client`): each request within the target's deadline
+    """The store's HTTP client (`cskg.query.http.Client`): each request within the target's deadline
     and `MAX_ANSWER` bytes, credentials scoped to the store's origins, no redirects."""
 
     def __init__(self, target: Target) -> None:
@@ -469,7 +469,7 @@ def count_graphs(
     if client is None:
         with _Client(target) as own:
             return count_graphs(target, graphs, own)
-    from cskg.remote import parse_sparql_json
+    from cskg.query.remote import parse_sparql_json
 
     names = list(graphs)
     counts = dict.fromkeys(names, 0)

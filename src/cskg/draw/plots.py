@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from matplotlib.figure import Figure
 
-    from cskg.store import EmbeddedStore
+    from cskg.query.engines import EmbeddedStore
 
 CSKG = PREFIXES["cskg"]
 PAPER_DOI = "10.15302/J-SSCAE-2016.04.006"
@@ -314,7 +314,7 @@ def plot_market(dist: Path, *, lang: str = "en") -> Chart:
     forecasts dashed lines with open markers on a shaded background; a thin dotted line
     joins the last actual to the first forecast.
     """
-    from cskg.store import EmbeddedStore
+    from cskg.query.engines import EmbeddedStore
 
     lang = effective_lang(lang)
     with EmbeddedStore(Path(dist) / "store") as store:
@@ -491,7 +491,7 @@ def plot_mix(dist: Path, *, lang: str = "en") -> Chart:
     """
     from matplotlib.patches import Patch
 
-    from cskg.store import EmbeddedStore
+    from cskg.query.engines import EmbeddedStore
 
     lang = effective_lang(lang)
     with EmbeddedStore(Path(dist) / "store") as store:
@@ -821,10 +821,10 @@ def plot_impact(
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
-    from cskg.describe import resolve
     from cskg.export.graph import to_networkx
-    from cskg.results import compact
-    from cskg.store import EmbeddedStore
+    from cskg.query.describe import resolve
+    from cskg.query.engines import EmbeddedStore
+    from cskg.query.results import compact
 
     lang = effective_lang(lang)
     if start and scope != "policies":

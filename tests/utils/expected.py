@@ -60,8 +60,8 @@ def read_header(query: str) -> Header:
 
 
 def query_form(query: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the query's tokens (`cskg.querytext`)."""
-    from cskg.querytext import inspect
+    """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the query's tokens (`cskg.query.text`)."""
+    from cskg.query.text import inspect
 
     form = inspect(query).form
     if form is None:

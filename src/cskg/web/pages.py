@@ -28,8 +28,8 @@ import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader
 
 from cskg.errors import CskgError
-from cskg.results import compact
-from cskg.store import load_in_memory, union_options
+from cskg.query.engines import load_in_memory, union_options
+from cskg.query.results import compact
 from cskg.vocab import (
     BASE,
     CSKG,
@@ -91,8 +91,8 @@ OFFER: list[tuple[str, list[str]]] = [
 
 def negotiate(accept: str | None) -> str | None:
     """The variant (file extension) that best fits an Accept header; None when none fits
-    (`cskg.publish.negotiation`: `text/html;q=0, */*` never gets the page)."""
-    from cskg.publish.negotiation import negotiate as choose
+    (`cskg.web.negotiation`: `text/html;q=0, */*` never gets the page)."""
+    from cskg.web.negotiation import negotiate as choose
 
     return choose(accept, OFFER)
 
@@ -301,7 +301,7 @@ class Release:
 
     def named_quads(self, subject: Any, predicate: Any, obj: Any) -> Iterable[ox.Quad]:
         """The quads of the named graphs matching the pattern: not the default graph, which holds
-        their merge again (see `cskg.store`)."""
+        their merge again (see `cskg.query.engines`)."""
         for quad in self.store.quads_for_pattern(subject, predicate, obj, None):
             if type(quad.graph_name) is not ox.DefaultGraph:
                 yield quad

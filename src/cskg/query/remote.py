@@ -5,7 +5,7 @@ A query is one POST of the SPARQL 1.1 Protocol (`query`, with `default-graph-uri
 user wants: SPARQL 1.1 Query Results JSON for SELECT and ASK, N-Triples for CONSTRUCT and
 DESCRIBE. The answer becomes the same neutral `Result` as the embedded engines', rendered by
 the same code. Each request is done within `timeout` seconds, its answer within `max_bytes`
-(`cskg.http`); whatever the endpoint says in an error is printed only through `server_text`.
+(`cskg.query.http`); whatever the endpoint says in an error is printed only through `server_text`.
 
 Virtuoso echoes every `default-graph-uri` and `named-graph-uri` as a response header; httpcore
 takes up to 100 KiB of headers, some 600 graphs for `--asserted` against Virtuoso.
@@ -21,10 +21,10 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from cskg.errors import CskgError
-from cskg.store import INFERRED_GRAPH, QueryStore, Result, Term, ox_term, query_form
+from cskg.query.engines import INFERRED_GRAPH, QueryStore, Result, Term, ox_term, query_form
 
 if TYPE_CHECKING:
-    from cskg.http import Answer
+    from cskg.query.http import Answer
 
 #: the largest answer read by default (`--max-bytes`): 64 MiB of SPARQL JSON is some 300,000
 #: rows of the release's labels; it bounds the memory a query can take (a few times this)
@@ -81,7 +81,7 @@ class RemoteStore(QueryStore):
         max_bytes: int | None = None,
         default_graphs: Iterable[str] | None = None,
     ) -> None:
-        from cskg.http import Client
+        from cskg.query.http import Client
 
         parts = urllib.parse.urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:

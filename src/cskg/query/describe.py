@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cskg.errors import CskgError
-from cskg.results import PREFIXES, compact, display, plain
-from cskg.store import INFERRED_GRAPH, QueryStore, Term
+from cskg.query.engines import INFERRED_GRAPH, QueryStore, Term
+from cskg.query.results import PREFIXES, compact, display, plain
 from cskg.vocab import CSKG, EV, GRAPH_CURATION, GRAPH_DOCUMENT, GRAPH_ONTOLOGY
 
 CURATION_GRAPH = GRAPH_CURATION

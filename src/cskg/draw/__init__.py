@@ -1,0 +1,1 @@
+"""Pictures of the release: charts, the policy-impact graph, the interactive page."""

@@ -1,0 +1,1 @@
+"""Tools that measure cskg: the benchmark, synthetic corpora, a throwaway Virtuoso."""
