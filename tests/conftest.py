@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import socket
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from utils.loopback import Listener
 
 REPO = Path(__file__).resolve().parents[1]
 #: the project whose real sources the end-to-end tests use; CSKG_TEST_ROOT points them at a copy
@@ -152,39 +152,6 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # -- a loopback listener: proves that nothing is fetched ---------------------------------------
-
-
-class Listener:
-    """A loopback TCP listener that records every connection it gets."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(5)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.received: list[bytes] = []
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            conn.settimeout(1)
-            try:
-                self.received.append(conn.recv(65536))
-            except OSError:
-                self.received.append(b"")
-            conn.close()
-
-    def close(self) -> None:
-        self.running = False
-        self.thread.join()
-        self.sock.close()
 
 
 @pytest.fixture

@@ -16,10 +16,11 @@ import rdflib
 from conftest import REAL_ROOT, named_quads
 from rdflib.compare import isomorphic
 
-import cskg.build.pipeline as build_module
 from cskg import __version__, outdir
-from cskg.build.sources import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from cskg.cli import main
+from cskg.vocab import DATA_LICENSE, RELEASE_DATASET, RELEASE_DOWNLOADS
+from cskg.vocab import GRAPH_INFERRED as INFERRED_GRAPH
+from cskg.vocab import GRAPH_ONTOLOGY as ONTOLOGY_GRAPH
 
 CSKG = "https://w3id.org/cskg/ontology#"
 POLICY = "https://w3id.org/cskg/id/policy/"
@@ -125,7 +126,7 @@ def test_release_files(built, mini_root):
     assert isomorphic(shapes, source_shapes)
 
     void = rdflib.Graph().parse(dist / "void.ttl")
-    ds = rdflib.URIRef(build_module.DATASET_IRI)
+    ds = rdflib.URIRef(RELEASE_DATASET)
     total = sum(1 for _ in nq.quads((None, None, None, None)))
     assert void.value(ds, VOID.triples).toPython() == total
     predicates = {p for _, p, _, _ in nq.quads((None, None, None, None))}
@@ -137,11 +138,9 @@ def test_release_files(built, mini_root):
         for s in void.objects(ds, VOID.subset)
     }
     assert subsets == {n: len(nq.graph(rdflib.URIRef(n))) for n in names}
-    assert (ds, rdflib.DCTERMS.license, rdflib.URIRef(build_module.LICENSE)) in void
+    assert (ds, rdflib.DCTERMS.license, rdflib.URIRef(DATA_LICENSE)) in void
     dumps = set(void.objects(ds, VOID.dataDump))
-    assert dumps == {
-        rdflib.URIRef(build_module.DOWNLOAD_BASE + n) for n in ("cskg.nq", "cskg.trig")
-    }
+    assert dumps == {rdflib.URIRef(RELEASE_DOWNLOADS + n) for n in ("cskg.nq", "cskg.trig")}
 
     info = json.loads((dist / "build.json").read_text())
     assert info["version"] == __version__
@@ -371,7 +370,7 @@ def test_real_release(release):
     ontology = rdflib.Graph().parse(release / "ontology.ttl")
     assert isomorphic(ontology, rdflib.Graph().parse(release / "ontology.jsonld", format="json-ld"))
     void = rdflib.Graph().parse(release / "void.ttl")
-    ds = rdflib.URIRef(build_module.DATASET_IRI)
+    ds = rdflib.URIRef(RELEASE_DATASET)
     assert void.value(ds, VOID.triples).toPython() == len(inferred) + sum(
         len(nq.graph(rdflib.URIRef(n))) for n in names - {INFERRED_GRAPH}
     )

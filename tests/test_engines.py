@@ -1,6 +1,6 @@
 """Every library query gives the same answer on pyoxigraph, on rdflib and on Virtuoso.
 
-"The same" is `cskg.query.results.canonical`: rows as a multiset of normalised terms (numbers
+"The same" is `utils.expected.canonical`: rows as a multiset of normalised terms (numbers
 by value with their datatype, language tags in lower case, blank nodes not compared by label). The
 Virtuoso run goes through `cskg query --endpoint`, as a user would.
 """
@@ -13,13 +13,15 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import REAL_ROOT
+from utils.expected import canonical
 
 from cskg.cli import main
 from cskg.lab.virtuoso import TempVirtuoso, available
-from cskg.query.engines import EmbeddedStore, RdflibStore, Result, ox_term, query_form
+from cskg.query.engines import EmbeddedStore, RdflibStore
 from cskg.query.library import load_library
+from cskg.query.model import Result, ox_triples
 from cskg.query.remote import parse_sparql_json
-from cskg.query.results import canonical
+from cskg.query.text import inspect
 from cskg.vocab import GRAPH_INFERRED as INFERRED
 
 LIBRARY = sorted((REAL_ROOT / "queries").glob("*.rq"))
@@ -164,17 +166,14 @@ def _through_endpoint(
     capsys: pytest.CaptureFixture[str], name: str, url: str, *extra: str
 ) -> Result:
     path = REAL_ROOT / "queries" / f"{name}.rq"
-    graph = query_form(_text(name)) in ("CONSTRUCT", "DESCRIBE")
+    graph = inspect(_text(name)).form in ("CONSTRUCT", "DESCRIBE")
     fmt = "ntriples" if graph else "sparql-json"
     code = main(["query", str(path), "--endpoint", url, "--format", fmt, "--timeout", "60", *extra])
     out, err = capsys.readouterr()
     assert code == 0, err
     if not graph:
         return parse_sparql_json(out)
-    triples = [
-        (ox_term(t.subject), ox_term(t.predicate), ox_term(t.object))
-        for t in ox.parse(out.encode(), format=ox.RdfFormat.N_TRIPLES)
-    ]
+    triples = ox_triples(ox.parse(out.encode(), format=ox.RdfFormat.N_TRIPLES))
     return Result("graph", triples=triples)
 
 

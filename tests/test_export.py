@@ -230,7 +230,7 @@ def test_unknown_view(release: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_attrs_safe() -> None:
     from decimal import Decimal
 
-    from cskg.query.engines import Term
+    from cskg.query.model import Term
 
     graph = nx.MultiDiGraph()
     graph.add_node("a", t=Term.iri("http://x/a"), n=Decimal("1.5"), none=None, many=["b", "a"])
@@ -443,3 +443,16 @@ def test_export_subprocess(release: Path, graphs: dict) -> None:
     rows = list(csv.DictReader(io.StringIO(done.stdout.decode())))
     assert {(r["source"], r["key"], r["target"]) for r in rows} == edge_set(graphs["policy-impact"])
     assert {r["modality"] for r in rows} <= {"realised", "expected", "proposed", "forecast"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_out_files_extension_chooses_the_format(
+    fmt: str, release: Path, tmp_path: Path
+) -> None:
+    from cskg.export.formats import EXPORT_FORMATS
+
+    named, guessed = tmp_path / "named", tmp_path / f"guessed{EXPORT_FORMATS[fmt].extension}"
+    for out, extra in ((named, ["--format", fmt]), (guessed, [])):
+        argv = ["--dist", str(release), "export", "--view", "policy-impact", "-o", str(out)]
+        assert main(argv + extra) == 0
+    assert guessed.read_bytes() == named.read_bytes()

@@ -24,14 +24,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle  # noqa: E402
 
 from cskg.cli import main  # noqa: E402
-from cskg.draw.plots import (  # noqa: E402
-    MODALITY_STYLE,
-    cjk_font,
-    plot_impact,
-    plot_market,
-    plot_mix,
-    save,
-)
+from cskg.draw.charts import plot_market, plot_mix  # noqa: E402
+from cskg.draw.figure import cjk_font, save  # noqa: E402
+from cskg.draw.impact import MODALITY_STYLE, plot_impact  # noqa: E402
 from cskg.query.engines import EmbeddedStore  # noqa: E402
 from cskg.query.results import compact  # noqa: E402
 
@@ -300,7 +295,7 @@ def test_impact_from_chosen_policies_shows_them_and_what_followed(release):
 
 
 def test_impact_refuses_what_it_cannot_draw(release, monkeypatch):
-    from cskg.draw import plots
+    from cskg.draw import impact
     from cskg.errors import CskgError
 
     with pytest.raises(CskgError, match="not a policy or event of the policy-impact view: "):
@@ -311,10 +306,10 @@ def test_impact_refuses_what_it_cannot_draw(release, monkeypatch):
         plot_impact(release, scope="all", start=["policy:cybersecurity-law-draft"])
     # a picture over the limit is refused before it is drawn, with the way to a smaller one
     whole = len(plot_impact(release).layout["nodes"])
-    monkeypatch.setattr(plots, "MAX_IMPACT_BOXES", whole - 1)
+    monkeypatch.setattr(impact, "MAX_IMPACT_BOXES", whole - 1)
     with pytest.raises(CskgError, match=f"would have {whole:,} boxes, more than the {whole - 1}"):
         plot_impact(release)
-    monkeypatch.setattr(plots, "MAX_IMPACT_BOXES", whole)
+    monkeypatch.setattr(impact, "MAX_IMPACT_BOXES", whole)
     assert len(plot_impact(release).layout["nodes"]) == whole
 
 
@@ -373,7 +368,7 @@ def test_cli_writes_each_picture(release, tmp_path, capsys):
 
 
 def test_cli_impact_from(release, tmp_path, capsys):
-    from cskg.draw.plots import impact_scope
+    from cskg.draw.impact import impact_scope
     from cskg.export.graph import to_networkx
 
     stem = tmp_path / "law"

@@ -214,7 +214,7 @@ def test_a_failed_publish_leaves_the_previous_site(
     publish(release, out, BASE)
     before = tree(out)
     rendered = 0
-    render = LinkedData._render
+    render = LinkedData.document
 
     def fail_midway(self: LinkedData, *args: object, **kwargs: object) -> bytes:
         nonlocal rendered
@@ -223,7 +223,7 @@ def test_a_failed_publish_leaves_the_previous_site(
             raise OSError(28, "No space left on device")
         return render(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(LinkedData, "_render", fail_midway)
+    monkeypatch.setattr(LinkedData, "document", fail_midway)
     with pytest.raises(CskgError, match=f"cannot write the site at {out}: No space left"):
         publish(release, out, "https://elsewhere.example.org/cskg")
     assert rendered > 40  # it failed after writing part of the new site
@@ -235,7 +235,7 @@ def test_long_tables_and_lists_are_cut_with_the_way_to_all_rows(release: Path) -
     """A page shows at most `html_rows` rows per table or list and says how many there are and
     which documents hold them all; the RDF documents stay whole."""
     from cskg.web.linkeddata import LinkedData
-    from cskg.web.pages import Linker
+    from cskg.web.pages import INSTANCES, Linker
     from cskg.web.settings import Settings
 
     site = LinkedData(Settings(dist=release, base=BASE), None)
@@ -244,7 +244,7 @@ def test_long_tables_and_lists_are_cut_with_the_way_to_all_rows(release: Path) -
     in_graph = {q.triple for q in store.quads_for_pattern(None, None, None, inferred)}
     site.release.html_rows = 5
     linker = Linker(BASE, static_from="graph/inferred.html")
-    html = site._render("graph/inferred", "html", linker).decode()
+    html = site.document("graph/inferred", "html", linker).decode()
     contents = html.split('<table id="contents">')[1].split("</table>")[0]
     assert contents.count("<tr>") == 1 + 5  # the header and five rows
     note = re.search(r'<p class="truncated" id="contents-truncated">(.*?)</p>', html)
@@ -252,7 +252,7 @@ def test_long_tables_and_lists_are_cut_with_the_way_to_all_rows(release: Path) -
     assert note[1].startswith(f"The first 5 of {len(in_graph):,} are listed; ")
     assert 'href="inferred.ttl"' in note[1] and 'href="inferred.nq"' in note[1]
     # the documents it names hold every statement of the graph
-    document = site._render("graph/inferred", "nq", linker)
+    document = site.document("graph/inferred", "nq", linker)
     held = {
         q.triple
         for q in ox.parse(document, format=ox.RdfFormat.N_QUADS)
@@ -266,12 +266,15 @@ def test_long_tables_and_lists_are_cut_with_the_way_to_all_rows(release: Path) -
     cls = "https://w3id.org/cskg/ontology#Enterprise"
     everyone = site.release.instances(cls)
     assert len(everyone) > 5
-    page = site.instances_page(cls, Linker(BASE, static_from="instances/cskg/Enterprise.html"))
+    enterprise = {"prefix": "cskg", "local": "Enterprise"}
+    page = site.render(
+        INSTANCES, Linker(BASE, static_from="instances/cskg/Enterprise.html"), enterprise
+    )
     text = page.decode()
     listed = re.findall(r'<li><a href="[^"]*" title="([^"]+)">', text)
     assert listed == everyone[:5]
     note = re.search(r'<p class="truncated" id="instances-truncated">(.*?)</p>', text)
     assert note is not None and note[1].startswith(f"The first 5 of {len(everyone):,} are listed; ")
     assert "the N-Quads dump" in note[1] and "SPARQL" not in note[1]
-    served = site.instances_page(cls, Linker("")).decode()
+    served = site.render(INSTANCES, Linker(""), enterprise).decode()
     assert 'href="/sparql">the SPARQL endpoint</a> and <a href="/dumps/cskg.nq">' in served

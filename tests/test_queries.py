@@ -26,11 +26,12 @@ from utils.expected import (
     dump_srj,
     order_keys,
     parse_srj,
-    query_form,
-    read_header,
     read_srj,
     summarise,
 )
+
+from cskg.query.library import parse_query_file
+from cskg.query.text import inspect
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
@@ -137,7 +138,7 @@ def test_library_size_and_expected_files_match_queries(request: pytest.FixtureRe
 
 
 def test_every_query_form_is_used() -> None:
-    forms = [query_form(path.read_text(encoding="utf-8")) for path in QUERY_FILES]
+    forms = [inspect(path.read_text(encoding="utf-8")).form for path in QUERY_FILES]
     assert forms.count("CONSTRUCT") >= 1
     assert forms.count("ASK") >= 1
     assert forms.count("SELECT") >= 25
@@ -146,12 +147,12 @@ def test_every_query_form_is_used() -> None:
 @pytest.mark.parametrize("path", QUERY_FILES, ids=lambda path: path.stem)
 def test_query_is_documented_and_parses(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    header = read_header(text)
+    header = parse_query_file(path)
     assert header.title and header.question.endswith("?") and len(header.keywords) >= 2
     assert path.stem == path.stem.lower() and " " not in path.stem and "_" not in path.stem
     ox.Store().query(text)  # parses (and runs on an empty store)
     prepareQuery(text)
-    if query_form(text) == "SELECT":
+    if inspect(text).form == "SELECT":
         keys = order_keys(text)
         assert keys, "SELECT queries are ordered so that their output is readable"
         projected = prepareQuery(text).algebra["PV"]
@@ -286,53 +287,6 @@ def test_unknown_named_graph_is_reported(copy_of: Callable[[], ox.Store]) -> Non
     )
     result = _violation(store, "statement-outside-evidence-graph")
     assert column(result, "graph") == [graph.value]
-
-
-def test_misprinted_cell_is_reported(copy_of: Callable[[], ox.Store]) -> None:
-    store = copy_of()
-    cell = ox.NamedNode("https://w3id.org/cskg/id/observation/t1-china-market-size-2012")
-    printed = iri("cskg:printedValue")
-    old = [quad for quad in store.quads_for_pattern(cell, printed, None, None)]
-    assert [quad.object.value for quad in old] == ["21.640"]
-    store.remove(old[0])
-    store.add(ox.Quad(cell, printed, ox.Literal("21.650"), old[0].graph_name))
-    result = _violation(store, "observation-printed-value-mismatch")
-    assert column(result, "observation") == [cell.value]
-    assert column(result, "printed") == ["21.650"]
-
-
-def test_shortcut_without_claim_is_reported(copy_of: Callable[[], ox.Store]) -> None:
-    store = copy_of()
-    cause, effect = iri("policy:made-in-china-2025"), iri("change:product-to-service")
-    store.add(ox.Quad(cause, iri("cskg:enabled"), effect, iri("ev:heading-4-2-3")))
-    result = _violation(store, "shortcut-without-realised-claim")
-    assert result.rows == ((("cause", ("uri", cause.value)), ("effect", ("uri", effect.value))),)
-
-
-def test_missing_chinese_label_is_reported(copy_of: Callable[[], ox.Store]) -> None:
-    store = copy_of()
-    miit = ox.NamedNode("https://w3id.org/cskg/id/agency/miit")
-    labels = [
-        quad
-        for quad in store.quads_for_pattern(miit, iri("rdfs:label"), None, None)
-        if quad.object.language and quad.object.language.startswith("zh")
-    ]
-    assert labels, "agency:miit has a Chinese label to remove"
-    for quad in labels:
-        store.remove(quad)
-    assert column(_violation(store, "missing-chinese-label"), "resource") == [miit.value]
-
-
-def test_mix_row_that_does_not_add_up_is_reported(copy_of: Callable[[], ox.Store]) -> None:
-    store = copy_of()
-    cell = ox.NamedNode("https://w3id.org/cskg/id/observation/t4-china-service-2017")
-    share = iri("cskg:productShare")
-    (old,) = list(store.quads_for_pattern(cell, share, None, None))
-    store.remove(old)
-    store.add(ox.Quad(cell, share, ox.Literal("19.0", datatype=iri("xsd:decimal")), old.graph_name))
-    result = _violation(store, "mix-row-sum")
-    assert column(result, "year") == ["2017"]
-    assert column(result, "total") == ["110"]
 
 
 def test_realised_claim_without_shortcut_is_detected(copy_of: Callable[[], ox.Store]) -> None:

@@ -8,28 +8,23 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from conftest import named_quads
 from minirelease import INFERRED, write_release
+from utils.expected import canonical
+from utils.loopback import LoopbackHTTPServer
 
 from cskg.cli import main
-from cskg.query.engines import (
-    ENGINES,
-    EmbeddedStore,
-    RdflibStore,
-    Term,
-    query_form,
-)
+from cskg.query.engines import ENGINES, EmbeddedStore, RdflibStore
+from cskg.query.model import Term
 from cskg.query.remote import parse_sparql_json
-from cskg.query.results import canonical
-from cskg.query.text import inspect
+from cskg.query.text import inspect, query_form
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -103,6 +98,27 @@ def test_csv_rows_equal_pyoxigraph(capsys, dist, oxstore):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows == ox_rows(oxstore, LABELS)
     assert {"entity": "https://w3id.org/cskg/id/agency/miit", "label": "工业和信息化部"} in rows
+
+
+@pytest.mark.parametrize(
+    ("suffix", "fmt"), [(".csv", "csv"), (".srj", "sparql-json"), (".md", "md")]
+)
+def test_out_writes_the_format_its_extension_names(capsys, dist, tmp_path, suffix, fmt):
+    code, printed, _ = run(capsys, "--dist", str(dist), "query", "-e", LABELS, "--format", fmt)
+    assert code == 0
+    out = tmp_path / f"answer{suffix}"
+    code, nothing, _ = run(capsys, "--dist", str(dist), "query", "-e", LABELS, "-o", str(out))
+    assert (code, nothing) == (0, "")
+    assert out.read_bytes().decode("utf-8") == printed
+
+
+def test_out_into_a_missing_folder_is_one_line(capsys, dist, tmp_path):
+    out = tmp_path / "no" / "such" / "answer.csv"
+    code, _, err = run(capsys, "--dist", str(dist), "query", "-e", LABELS, "-o", str(out))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"cskg: error: cannot write {out}: No such file or directory"
+    ]
 
 
 def test_json_and_tsv(capsys, dist, oxstore):
@@ -504,11 +520,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def _serve(**attributes: object) -> tuple[ThreadingHTTPServer, str]:
-    handler = type("Handler", (_Handler,), attributes)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/sparql"
+def _serve(**attributes: object) -> tuple[LoopbackHTTPServer, str]:
+    server = LoopbackHTTPServer(type("Handler", (_Handler,), attributes)).start()
+    return server, f"{server.url}/sparql"
 
 
 def _closed_port() -> int:
@@ -542,7 +556,7 @@ def test_endpoint_errors(capsys, attributes, message):
     try:
         code, out, err = run(capsys, "query", "-e", LABELS, "--endpoint", url, "--timeout", "0.5")
     finally:
-        server.shutdown()
+        server.close()
     assert code == 2 and out == ""
     assert message in err and "Traceback" not in err
 
@@ -565,7 +579,7 @@ def test_endpoint_answers(capsys):
     try:
         code, out, _ = run(capsys, "query", "-e", LABELS, "--endpoint", url, "--format", "tsv")
     finally:
-        server.shutdown()
+        server.close()
     assert code == 0
     assert out.splitlines()[1] == '<https://w3id.org/cskg/id/agency/miit>\t"工业和信息化部"@zh'
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REAL_ROOT, Listener, RunningServer
+from conftest import REAL_ROOT, RunningServer
+from utils.loopback import Listener
 
 from cskg.query.library import load_library
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Listener, RunningServer, write_mini_project
+from conftest import RunningServer, write_mini_project
+from utils.loopback import Listener
 
 CSKG = "PREFIX cskg: <https://w3id.org/cskg/ontology#>\n"
 QUICK = CSKG + "SELECT (COUNT(*) AS ?n) WHERE { ?x a cskg:Agency }"

@@ -20,11 +20,12 @@ import pyoxigraph as ox
 import pytest
 from conftest import REAL_ROOT, RunningServer
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+from utils.expected import canonical
 
-from cskg.query.engines import EmbeddedStore, Term
+from cskg.query.engines import EmbeddedStore
 from cskg.query.library import load_library
+from cskg.query.model import Term
 from cskg.query.remote import parse_sparql_json
-from cskg.query.results import canonical
 
 CSKG = "https://w3id.org/cskg/"
 MIIT = CSKG + "id/agency/miit"

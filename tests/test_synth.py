@@ -11,10 +11,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cskg.build.pipeline import build, partition
-from cskg.build.shacl import validate_release
+from cskg.build.partition import split_parts
+from cskg.build.pipeline import build, validate_release
 from cskg.build.sources import load_sources
 from cskg.cli import main
+from cskg.errors import CskgError
 from cskg.lab.synth import synth
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,8 +49,8 @@ def test_ten_papers_conform_and_build(corpus10: Path, tmp_path: Path) -> None:
 
 def test_parts_are_papers(corpus10: Path) -> None:
     """Reasoning and validation run per part: one per paper here, the whole real project."""
-    assert len(partition(load_sources(ROOT).quads)) == 1
-    parts = partition(load_sources(corpus10).quads)
+    assert len(list(split_parts(load_sources(ROOT).quads))) == 1
+    parts = list(split_parts(load_sources(corpus10).quads))
     tags = []
     for part in parts:
         found = {
@@ -92,6 +93,23 @@ def test_deterministic(tmp_path: Path) -> None:
     a, b, c = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
     assert a == b
     assert a.keys() == c.keys() and all(a[k] != c[k] for k in a)
+
+
+def test_a_corpus_replaces_only_a_corpus(tmp_path: Path) -> None:
+    # a folder of the user's with the corpus's own names is left whole, and nothing is written
+    mine = tmp_path / "mine"
+    (mine / "ontology").mkdir(parents=True)
+    (mine / "ontology" / "my-ontology.ttl").write_text("# mine\n", encoding="utf-8")
+    (mine / "notes.txt").write_text("keep me\n", encoding="utf-8")
+    with pytest.raises(CskgError, match="holds files cskg did not write"):
+        synth(ROOT, mine, 1)
+    assert sorted(p.name for p in mine.rglob("*")) == ["my-ontology.ttl", "notes.txt", "ontology"]
+    # a corpus cskg wrote is replaced whole: 3 papers, then 1
+    out = tmp_path / "corpus"
+    synth(ROOT, out, 3)
+    synth(ROOT, out, 1)
+    assert sorted(_files(out)) == ["paper-0001.trig"]
+    assert not list(tmp_path.glob(".corpus*"))  # no staging folder left beside it
 
 
 def test_size_is_linear(tmp_path: Path) -> None:

@@ -5,19 +5,27 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
+from conftest import REAL_ROOT
 from minirelease import INFERRED, write_release
+from utils.expected import canonical
 
 from cskg.cli import main
 from cskg.lab.virtuoso import SYSTEM_GRAPHS, TempVirtuoso, available
 from cskg.query.engines import EmbeddedStore
-from cskg.query.remote import RemoteStore
-from cskg.query.results import canonical
+from cskg.query.model import Result, Term, ox_term
+from cskg.query.remote import RemoteStore, parse_sparql_json
+from cskg.query.results import NUMERIC, RESULT_FORMATS, display_width
+from cskg.vocab import XSD
 
 pytestmark = [
     pytest.mark.virtuoso,
@@ -152,3 +160,134 @@ def test_system_graphs_hidden_and_stop_removes_everything():
     assert not server.folder.exists()
     with pytest.raises(OSError):
         urllib.request.urlopen(request, timeout=2)
+
+
+# -- every library query, in every --format, answers alike here and through Virtuoso -----------
+
+LIBRARY = sorted((REAL_ROOT / "queries").glob("*.rq"))
+TYPED = re.compile(r'^"([^"]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#(\w+)>$')
+
+
+@pytest.fixture(scope="module")
+def paper_virtuoso(release: Path) -> Iterator[TempVirtuoso]:
+    """A Virtuoso holding the paper's release (the library queries are written for it)."""
+    with TempVirtuoso() as server:
+        server.load_nquads(release / "cskg.nq")
+        yield server
+
+
+def _value(cell: str) -> object:
+    """A printed value as data: numbers and booleans by value, blank node labels dropped (they
+    are local). Virtuoso writes xsd:boolean true as `1`, which CSV and tables print bare: a
+    boolean is read as True or False, and True == Decimal(1) (with the same hash) in Python."""
+    if cell.startswith("_:"):
+        return "_:"
+    typed = TYPED.match(cell)  # TSV writes a typed literal in Turtle syntax
+    if typed and typed[2] == "boolean":
+        return typed[1] in ("true", "1")
+    if cell in ("true", "false"):
+        return cell == "true"
+    text = typed[1] if typed and f"{XSD}{typed[2]}" in NUMERIC else cell
+    try:
+        return Decimal(text).normalize()
+    except InvalidOperation:
+        return cell
+
+
+def _rows(rows: Iterable[Iterable[str]]) -> Counter[tuple[object, ...]]:
+    return Counter(tuple(_value(cell) for cell in row) for row in rows)
+
+
+def _table_cells(line: str, widths: list[int]) -> list[str]:
+    """The cells of a table row, cut at the columns the header's rule marks (CJK counts two)."""
+    cells, column, end = [""] * len(widths), 0, 0
+    for i, width in enumerate(widths):
+        end += width
+        while line and column < end:
+            cells[i] += line[0]
+            column, line = column + display_width(line[0]), line[1:]
+        end += 2
+        while line and column < end:
+            column, line = column + 1, line[1:]
+    return [cell.strip() for cell in cells]
+
+
+def _sparql_xml(text: str) -> Result:
+    from xml.etree import ElementTree
+
+    ns = {"r": "http://www.w3.org/2005/sparql-results#"}
+    doc = ElementTree.fromstring(text)
+    boolean = doc.find("r:boolean", ns)
+    if boolean is not None:
+        return Result("ask", boolean=boolean.text == "true")
+    variables = [v.get("name", "") for v in doc.iterfind("r:head/r:variable", ns)]
+    rows = []
+    for result in doc.iterfind("r:results/r:result", ns):
+        bound = {}
+        for binding in result.iterfind("r:binding", ns):
+            [term] = list(binding)
+            kind = term.tag.rpartition("}")[2]
+            lang = term.get("{http://www.w3.org/XML/1998/namespace}lang")
+            value = term.text or ""
+            bound[binding.get("name")] = (
+                Term.literal(value, term.get("datatype"), lang)
+                if kind == "literal"
+                else Term({"uri": "iri", "bnode": "bnode"}[kind], value)
+            )
+        rows.append(tuple(bound.get(v) for v in variables))
+    return Result("select", variables, rows)
+
+
+def _graph(text: str, fmt: str) -> object:
+    kind = {"turtle": ox.RdfFormat.TURTLE, "json-ld": ox.RdfFormat.JSON_LD}
+    parsed = ox.parse(text.encode(), format=kind.get(fmt, ox.RdfFormat.N_TRIPLES))
+    triples = [(ox_term(t.subject), ox_term(t.predicate), ox_term(t.object)) for t in parsed]
+    return canonical(Result("graph", triples=triples))
+
+
+def _as_data(fmt: str, text: str) -> object:
+    """What `cskg query --format FMT` printed, read back as a comparable value."""
+    if text in ("true\n", "false\n"):  # ASK in a format for people
+        return ("ask", text == "true\n")
+    if fmt in ("turtle", "json-ld", "ntriples"):
+        return _graph(text, fmt)
+    if fmt == "sparql-json" or (fmt == "json" and text.startswith('{"head"')):
+        return canonical(parse_sparql_json(text))
+    if fmt == "sparql-xml":
+        return canonical(_sparql_xml(text))
+    if fmt == "json":
+        rows = json.loads(text)
+        return Counter(tuple((k, _value(str(v))) for k, v in sorted(r.items())) for r in rows)
+    lines = text.splitlines()
+    if fmt == "csv":
+        return lines[0], _rows(csv.reader(io.StringIO(text.split("\r\n", 1)[1])))
+    if fmt == "tsv":
+        return lines[0], _rows(line.split("\t") for line in lines[1:])
+    if fmt == "md":
+        cells = [re.split(r"(?<!\\) \| ", line.strip("| ")) for line in lines[2:]]
+        return lines[0], _rows(cells)
+    widths = [len(rule) for rule in lines[1].split("  ")]  # table and text
+    return lines[0], lines[-1], _rows(_table_cells(line, widths) for line in lines[2:-1])
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", list(RESULT_FORMATS))
+@pytest.mark.parametrize("name", [path.stem for path in LIBRARY])
+def test_every_format_answers_alike_through_virtuoso(capsys, release, paper_virtuoso, name, fmt):
+    """A remote answer is fetched in one machine format and written by the same writers as an
+    embedded one: `cskg query NAME --format FMT --endpoint URL` says what the embedded store
+    says (as data: rows as a multiset, numbers by value), or fails with the same message."""
+    query = ("--root", str(REAL_ROOT), "--dist", str(release), "query", name, "--format", fmt)
+    here = _run(capsys, *query)
+    there = _run(capsys, *query, "--endpoint", paper_virtuoso.endpoint)
+    assert there[0] == here[0], there[2]
+    if here[0] != 0:
+        assert there[2] == here[2]
+        return
+    assert _as_data(fmt, there[1]) == _as_data(fmt, here[1])

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cskg.build.pipeline import BuildResult
-    from cskg.build.shacl import ValidationReport
+    from cskg.build.report import ValidationReport
     from cskg.query.describe import Description
-    from cskg.query.engines import Result
+    from cskg.query.model import Result
     from cskg.query.stats import Stats
 
 
@@ -53,7 +53,7 @@ def validate(
     files: list[str | Path] | None = None, *, dist: str | Path = "dist", reference: bool = False
 ) -> ValidationReport:
     """`cskg validate`: the release, plus extra data files, against the release's shapes."""
-    from cskg.build.shacl import validate_release
+    from cskg.build.pipeline import validate_release
 
     return validate_release(Path(dist), [Path(f) for f in files or []], reference=reference)
 
@@ -69,19 +69,28 @@ def query(
     timeout: float = 30.0,
     max_bytes: int | None = None,
 ) -> Result:
-    """`cskg query`: a library query's name, a `.rq` file, or SPARQL text; on an `endpoint`,
-    each request ends within `timeout` seconds and `max_bytes` bytes (`cskg.query.remote.MAX_BYTES`
-    by default)."""
+    """`cskg query`: a library query's name, a `.rq` file, or SPARQL text (told apart by reading
+    it as SPARQL, `cskg.query.text.inspect`); on an `endpoint`, each request ends within
+    `timeout` seconds and `max_bytes` bytes (`cskg.query.remote.MAX_BYTES` by default)."""
     from cskg.query.engines import open_store
     from cskg.query.library import resolve
 
-    text = query
-    if not any(word in query.upper() for word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")):
-        text = resolve(Path(root) / "queries", query)[1]
+    text = query if _sparql_form(query) else resolve(Path(root) / "queries", query)[1]
     with open_store(
         Path(dist), engine=engine, endpoint=endpoint, timeout=timeout, max_bytes=max_bytes
     ) as store:
         return store.query(text, asserted=asserted)
+
+
+def _sparql_form(text: str) -> str | None:
+    """The query form when `text` reads as a SPARQL query; None for a library name or a file."""
+    from cskg.errors import QuerySyntaxError
+    from cskg.query.text import inspect
+
+    try:
+        return inspect(text).form
+    except QuerySyntaxError:  # `services-gap` is not SPARQL: a name to look up
+        return None
 
 
 def describe(term: str, *, dist: str | Path = "dist", lang: str = "en") -> Description:

@@ -1,5 +1,6 @@
-"""The folders cskg writes, a release (`cskg build`) and a site (`cskg publish`): staged beside
-their target, swapped in atomically, and never put in place of a folder cskg did not write.
+"""The folders cskg writes, a release (`cskg build`), a site (`cskg publish`) and a synthetic
+corpus (`cskg synth`): staged beside their target, swapped in atomically, and never put in
+place of a folder cskg did not write.
 
 **Marker.** Every such folder holds `.cskg-output`, whose first line says that cskg wrote it and
 what it is: `written by cskg: release` or `written by cskg: site`.
@@ -45,7 +46,7 @@ from cskg.errors import CskgError
 
 MARKER = ".cskg-output"
 #: the kinds of folder, and the command that writes each
-KINDS = {"release": "cskg build", "site": "cskg publish"}
+KINDS = {"release": "cskg build", "site": "cskg publish", "corpus": "cskg synth"}
 
 #: Accepted without a marker, as written by cskg before markers: a folder holding the key file of
 #: its kind (build.json, index.html) and nothing at its top level but these names. Frozen: they
@@ -154,7 +155,8 @@ def check_target(target: Path, kind: str) -> None:
         return
     if found:
         raise CskgError(f"{target} holds a cskg {found[0]}, not a {kind}: not replacing it")
-    foreign = [name for name in names if name not in LEGACY[kind][1]] or names
+    legacy_names = LEGACY[kind][1] if kind in LEGACY else frozenset()
+    foreign = [name for name in names if name not in legacy_names] or names
     shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
     raise CskgError(
         f"{target}{_relation_to_cwd(target)} holds files cskg did not write ({shown}): "

@@ -16,6 +16,9 @@ BASE: Final = "https://w3id.org/cskg/"
 #: the paper the graph is made from, and the licence of the data
 PAPER_DOI: Final = "10.15302/J-SSCAE-2016.04.006"
 DATA_LICENSE: Final = "https://creativecommons.org/licenses/by/4.0/"
+#: the release as a dataset (void.ttl), and where its files are published for download
+RELEASE_DATASET: Final = BASE + "dataset"
+RELEASE_DOWNLOADS: Final = BASE + "dist/"
 
 # -- Reused vocabularies -------------------------------------------------------------------------
 
@@ -88,6 +91,7 @@ GRAPH_ONTOLOGY: Final = BASE + "graph/ontology"
 GRAPH_INFERRED: Final = BASE + "graph/inferred"
 GRAPH_CURATION: Final = BASE + "graph/curation"
 GRAPH_DOCUMENT: Final = BASE + "graph/document"
+GRAPH_DATA: Final = BASE + "graph/data/"  # + a data file's path: its default graph
 
 # -- Prefixes -------------------------------------------------------------------------------------
 

@@ -3,21 +3,22 @@
 A library query `queries/NAME.rq` has its expected answer in `queries/expected/NAME.srj`
 (SPARQL 1.1 Query Results JSON, for SELECT and ASK) or `queries/expected/NAME.ttl` (for CONSTRUCT).
 Engines print the same answer differently (decimal lexical forms, `typed-literal`, row order
-among ties), so both sides are reduced to normalised terms before comparison:
+among ties), so both sides are reduced to normalised terms before comparison, by the rules every
+engine comparison uses (`normalise` below): IRIs by value; literals by lexical form,
+language tag (lower case) and datatype, with `xsd:string` and simple literals equal; numbers and
+booleans by value; blank nodes all equal (the library never projects them, and a CONSTRUCT result
+is compared by graph isomorphism). A term is kept as a readable tuple of that normal form:
+`("uri", IRI)`, `("bnode",)`, `("number", "8.7")`, `("literal", "text", "@en")` or
+`("literal", lexical form, datatype)`.
 
-- IRIs by value; literals by lexical form, language tag (lower case) and datatype, with
-  `xsd:string` and simple literals equal; numeric literals by value (rounded to 1e-9, so that an
-  engine computing in floating point agrees with exact decimal arithmetic); blank nodes all equal
-  (the library never projects them, and a CONSTRUCT result is compared by graph isomorphism);
-- SELECT rows as a multiset; when the query has ORDER BY, also the sequence of sort keys, which
-  is the same for every correct engine even where the ordering is not total (up to the first key
-  that binds a blank node, since blank nodes sort by engine-internal labels).
+SELECT rows are compared as a multiset; when the query has ORDER BY, also the sequence of sort
+keys, which is the same for every correct engine even where the ordering is not total (up to the
+first key that binds a blank node, since blank nodes sort by engine-internal labels).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,95 +26,71 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-NUMERIC_TYPES = frozenset(
-    XSD + name
-    for name in (
-        *("integer", "decimal", "double", "float", "int", "long", "short", "byte"),
-        *("nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger"),
-        *("unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte"),
-    )
-)
-_PRECISION = Decimal("1e-9")
+from cskg.query.model import Result
+from cskg.query.model import Row as QueryRow
+from cskg.query.model import Term as QueryTerm
+from cskg.query.remote import parse_sparql_json
+from cskg.query.results import NUMERIC
+from cskg.query.text import tokens
+from cskg.vocab import RDF_LANGSTRING, XSD, XSD_STRING
 
 Term = tuple[str, ...]
 Row = tuple[tuple[str, Term], ...]
 
-
-@dataclass(frozen=True)
-class Header:
-    """The comment header every library query starts with."""
-
-    title: str
-    question: str
-    keywords: tuple[str, ...]
-
-
-_HEADER_RE = re.compile(r"^#\s*(title|question|keywords):\s*(.+?)\s*$", re.MULTILINE)
-
-
-def read_header(query: str) -> Header:
-    """The `# title:`, `# question:` and `# keywords:` lines; KeyError if one is missing."""
-    fields = {key: value for key, value in _HEADER_RE.findall(query)}
-    keywords = tuple(word.strip() for word in fields["keywords"].split(",") if word.strip())
-    return Header(fields["title"], fields["question"], keywords)
-
-
-def query_form(query: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the query's tokens (`cskg.query.text`)."""
-    from cskg.query.text import inspect
-
-    form = inspect(query).form
-    if form is None:
-        raise ValueError("not a SPARQL query form")
-    return form
+#: keywords that end an ORDER BY clause
+_AFTER_ORDER = frozenset({"LIMIT", "OFFSET", "VALUES"})
 
 
 def order_keys(query: str) -> list[str]:
-    """Variables of the ORDER BY clause, in order (`?x`, `ASC(?x)`, `DESC(?x)`).
+    """Variables of the query's ORDER BY clause, in order (`?x`, `ASC(?x)`, `DESC(?x)`), read
+    from its tokens (`cskg.query.text`); a sub-select's ORDER BY is not the query's.
 
     Raises ValueError when a key is an expression: the library orders by projected variables
     only, so that the order of rows can be checked on the results alone.
     """
-    body = "\n".join(line.split("#", 1)[0] for line in query.splitlines())
-    match = re.search(r"\bORDER\s+BY\b(.*?)(?:\bLIMIT\b|\bOFFSET\b|$)", body, re.I | re.S)
-    if match is None:
+    read = list(tokens(query))
+    starts = [
+        i
+        for i, token in enumerate(read[:-1])
+        if token.depth == 0 and _word(token.text) == "ORDER" and _word(read[i + 1].text) == "BY"
+    ]
+    if not starts:
         return []
     keys = []
-    for token in match.group(1).split():
-        key = re.fullmatch(r"(?:(?:ASC|DESC)\()?\?(\w+)\)?", token, re.IGNORECASE)
-        if key is None:
-            raise ValueError(f"ORDER BY key {token!r} is not a variable")
-        keys.append(key.group(1))
+    for token in read[starts[-1] + 2 :]:
+        if token.depth == 0 and token.kind == "word" and _word(token.text) in _AFTER_ORDER:
+            break
+        if token.kind == "var":
+            keys.append(token.text[1:])
+        elif not (
+            (token.kind == "word" and _word(token.text) in ("ASC", "DESC"))
+            or (token.kind == "punct" and token.text in "()")
+        ):
+            raise ValueError(f"ORDER BY key {token.text!r} is not a variable")
     return keys
+
+
+def _word(text: str) -> str:
+    return text.upper()
 
 
 # -- normalisation --------------------------------------------------------------------------
 
 
-def normalise_term(term: Mapping[str, str]) -> Term:
-    """One SPARQL-JSON term as a comparable tuple (see the module docstring)."""
-    kind = term["type"]
-    if kind == "uri":
-        return ("uri", term["value"])
-    if kind == "bnode":
-        return ("bnode",)
-    if kind not in ("literal", "typed-literal"):
-        raise ValueError(f"unsupported term type {kind!r}")
-    value, datatype = term["value"], term.get("datatype")
-    language = term.get("xml:lang") or term.get("lang")
-    if language:
-        return ("literal", value, "@" + language.lower())
-    if datatype in NUMERIC_TYPES:
-        try:
-            number = Decimal(value).quantize(_PRECISION).normalize()
-        except InvalidOperation:  # NaN, INF or an ill-typed literal: compare as written
-            return ("literal", value, datatype)
-        return ("number", format(number, "f"))
-    if datatype == XSD + "boolean":  # Virtuoso writes booleans as 1 and 0
-        return ("literal", {"1": "true", "0": "false"}.get(value, value.lower()), datatype)
-    if datatype in (None, XSD + "string"):
-        return ("literal", value, XSD + "string")
+def normalise_term(term: QueryTerm | None) -> Term:
+    """A term's normal form (`normalise` below) as a readable tuple."""
+    normal = normalise(term)
+    if normal[0] == "iri":
+        return ("uri", normal[1])
+    if normal[0] != "literal":  # ("bnode",), or an RDF-star triple
+        return tuple(str(part) for part in normal)
+    value, datatype = normal[1], normal[2]
+    if isinstance(value, Decimal):
+        return ("number", format(value.normalize(), "f"))
+    if isinstance(value, bool):
+        return ("literal", str(value).lower(), datatype)
+    if datatype == RDF_LANGSTRING:
+        return ("literal", value, "@" + normal[3])
     return ("literal", value, datatype)
 
 
@@ -128,15 +105,16 @@ class SelectResult:
 
 
 def parse_srj(document: Mapping[str, Any]) -> SelectResult | bool:
-    """A SPARQL 1.1 Query Results JSON document as a SelectResult, or the boolean of an ASK."""
-    if "boolean" in document:
-        return bool(document["boolean"])
-    variables = tuple(document["head"]["vars"])
+    """A SPARQL 1.1 Query Results JSON document as a SelectResult, or the boolean of an ASK
+    (read by the same reader as any endpoint's answer, `cskg.query.remote.parse_sparql_json`)."""
+    result = parse_sparql_json(json.dumps(document))
+    if result.kind == "ask":
+        return bool(result.boolean)
     rows = tuple(
         tuple(sorted((name, normalise_term(term)) for name, term in binding.items()))
-        for binding in document["results"]["bindings"]
+        for binding in result.dicts()
     )
-    return SelectResult(variables, rows)
+    return SelectResult(tuple(result.variables), rows)
 
 
 def read_srj(path: Path) -> SelectResult | bool:
@@ -187,3 +165,45 @@ def summarise(problems: Iterable[str], limit: int = 20) -> str:
     problems = list(problems)
     more = f"\n... and {len(problems) - limit} more" if len(problems) > limit else ""
     return "\n".join(problems[:limit]) + more
+
+
+# -- results as comparable values ---------------------------------------------------------------
+
+
+def normalise(term: QueryTerm | None) -> Any:
+    """A hashable form of a term that engines agree on.
+
+    Numbers compare by value with their datatype (21.640 = 21.64), language tags are lower-cased,
+    booleans compare by value, and blank nodes compare equal to each other (labels are local).
+    """
+    if term is None:
+        return None
+    if term.kind == "bnode":
+        return ("bnode",)
+    if term.kind == "triple":
+        return ("triple", *(normalise(t) for t in term.value))
+    if term.kind == "iri":
+        return ("iri", term.value)
+    if term.datatype == RDF_LANGSTRING or term.lang:
+        return ("literal", term.value, RDF_LANGSTRING, (term.lang or "").lower())
+    if term.datatype in NUMERIC:
+        try:
+            return ("literal", Decimal(term.value), term.datatype)
+        except InvalidOperation:
+            pass
+    if term.datatype == XSD + "boolean":
+        return ("literal", term.value in ("true", "1"), term.datatype)
+    return ("literal", term.value, term.datatype or XSD_STRING)
+
+
+def canonical(result: Result) -> tuple[Any, ...]:
+    """A result as a comparable value: rows as a multiset, columns in sorted variable order."""
+    if result.kind == "ask":
+        return ("ask", bool(result.boolean))
+    if result.kind == "graph":
+        return ("graph", Counter(tuple(normalise(t) for t in triple) for triple in result.triples))
+    order = sorted(range(len(result.variables)), key=lambda i: result.variables[i])
+    rows: Counter[QueryRow] = Counter(
+        tuple(normalise(row[i]) for i in order) for row in result.rows
+    )
+    return ("select", tuple(result.variables[i] for i in order), rows)

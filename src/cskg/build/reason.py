@@ -30,22 +30,16 @@ offending IRIs; both engines' closures are checked by the same code.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from cskg.build.registry import lookup
 from cskg.errors import InvalidData
+from cskg.vocab import OWL, RDF, RDF_TYPE, RDFS, XSD
 
 if TYPE_CHECKING:
     import rdflib
 
-ENGINES = ("reasonable", "owlrl")
-
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 BUILTIN_NAMESPACES = (RDF, RDFS, OWL, XSD)
-
-RDF_TYPE = RDF + "type"
 SCHEMA_PREDICATES = frozenset(
     RDFS + name for name in ("subClassOf", "subPropertyOf", "domain", "range")
 )
@@ -58,6 +52,10 @@ class Inconsistent(InvalidData):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("the data is inconsistent (OWL 2 RL):\n  " + "\n  ".join(problems))
+
+    def __reduce__(self) -> tuple[type[Inconsistent], tuple[list[str]]]:
+        # made again from its problems when it comes back from a worker process
+        return (Inconsistent, (self.problems,))
 
 
 def keep(triple: tuple, input_nodes: set) -> bool:
@@ -81,7 +79,17 @@ def keep(triple: tuple, input_nodes: set) -> bool:
     return not (s == o and p_str == OWL + "sameAs")
 
 
-def infer(graph: rdflib.Graph | list[tuple], engine: str = "reasonable") -> rdflib.Graph:
+class Reasoner(Protocol):
+    """An OWL 2 RL engine: the closure of one merged graph, and the inconsistencies it reports
+    itself (`infer` filters the closure and checks it for clashes)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def closure(self, graph: rdflib.Graph | list[tuple]) -> tuple[Iterable[tuple], list[str]]: ...
+
+
+def infer(graph: rdflib.Graph | list[tuple], engine: str | Reasoner = "reasonable") -> rdflib.Graph:
     """The instance-level triples that `graph` entails under OWL 2 RL and does not assert.
 
     `graph` is one merged graph (ontology and data): an rdflib Graph, or a list of distinct
@@ -91,13 +99,8 @@ def infer(graph: rdflib.Graph | list[tuple], engine: str = "reasonable") -> rdfl
     """
     from rdflib import BNode, Graph, URIRef
 
-    if engine == "reasonable":
-        closure, errors = _reasonable(graph)
-    elif engine == "owlrl":
-        closure, errors = _owlrl(graph)
-    else:
-        raise ValueError(f"unknown reasoner {engine!r}; use one of {', '.join(ENGINES)}")
-
+    reasoner = reasoner_named(engine) if isinstance(engine, str) else engine
+    closure, errors = reasoner.closure(graph)
     asserted = set(graph)  # membership in a set, not through rdflib's indexes: many lookups
     input_nodes = {n for t in asserted for n in (t[0], t[2]) if isinstance(n, URIRef | BNode)}
     inferred = Graph()
@@ -113,6 +116,11 @@ def infer(graph: rdflib.Graph | list[tuple], engine: str = "reasonable") -> rdfl
     if problems:
         raise Inconsistent(sorted(set(problems)))
     return inferred
+
+
+def reasoner_named(name: str) -> Reasoner:
+    """The reasoner registered as `name`; ValueError for an unknown one."""
+    return lookup(REASONERS, name, "reasoner")
 
 
 def _plain(triple: tuple) -> tuple:
@@ -139,30 +147,46 @@ def _typed(triple: tuple) -> tuple:
     return triple
 
 
-def _reasonable(graph: rdflib.Graph | list[tuple]) -> tuple[list[tuple], list[str]]:
-    import reasonable
+class Reasonable:
+    """reasonable (Rust), the default."""
 
-    reasoner = reasonable.PyReasoner()
-    reasoner.from_graph(graph)
-    return reasoner.reason(), []
+    name = "reasonable"
+
+    def closure(self, graph: rdflib.Graph | list[tuple]) -> tuple[Iterable[tuple], list[str]]:
+        import reasonable  # type: ignore[import-untyped]
+
+        reasoner = reasonable.PyReasoner()
+        reasoner.from_graph(graph)
+        return reasoner.reason(), []
 
 
-def _owlrl(graph: rdflib.Graph | list[tuple]) -> tuple[Iterable[tuple], list[str]]:
-    import owlrl
-    from owlrl.Namespaces import ERRNS
-    from rdflib import Graph
+class OwlRL:
+    """owlrl (pure Python), the reference; its clashes are reported as error messages in the
+    closure, taken out here."""
 
-    closure = Graph()
-    for triple in graph:
-        closure.add(triple)
-    owlrl.DeductiveClosure(
-        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
-    ).expand(closure)
-    errors = []
-    for message in list(closure.subjects(predicate=None, object=ERRNS.ErrorMessage)):
-        errors.extend(str(text) for text in closure.objects(message, ERRNS.error))
-        closure.remove((message, None, None))
-    return closure, errors
+    name = "owlrl"
+
+    def closure(self, graph: rdflib.Graph | list[tuple]) -> tuple[Iterable[tuple], list[str]]:
+        import owlrl  # type: ignore[import-untyped]
+        from owlrl.Namespaces import ERRNS  # type: ignore[import-untyped]
+        from rdflib import Graph
+
+        closure = Graph()
+        for triple in graph:
+            closure.add(triple)
+        owlrl.DeductiveClosure(
+            owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
+        ).expand(closure)
+        errors: list[str] = []
+        for message in list(closure.subjects(predicate=None, object=ERRNS.ErrorMessage)):
+            errors.extend(str(text) for text in closure.objects(message, ERRNS.error))
+            closure.remove((message, None, None))
+        return closure, errors
+
+
+#: the reasoners by name, the default first
+REASONERS: dict[str, Reasoner] = {"reasonable": Reasonable(), "owlrl": OwlRL()}
+ENGINES = tuple(REASONERS)
 
 
 def check_consistency(asserted: Iterable[tuple], inferred: Iterable[tuple]) -> list[str]:

@@ -35,31 +35,12 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from cskg import __version__
 from cskg.errors import CskgError, SourceSyntaxError
-from cskg.vocab import (
-    BASE,
-    GRAPH_CURATION,
-    GRAPH_DOCUMENT,
-    GRAPH_INFERRED,
-    GRAPH_ONTOLOGY,
-    ONTOLOGY,
-    PREFIXES,
-)
+from cskg.vocab import GRAPH_DATA, GRAPH_ONTOLOGY, ONTOLOGY, OWL, PREFIXES, XSD_STRING
 
 if TYPE_CHECKING:
     import rdflib
-
-# The project's IRIs are defined once, in cskg.vocab; the names here are what this module's
-# callers import.
-ONTOLOGY_GRAPH = GRAPH_ONTOLOGY
-INFERRED_GRAPH = GRAPH_INFERRED
-CURATION_GRAPH = GRAPH_CURATION
-DOCUMENT_GRAPH = GRAPH_DOCUMENT
-DATA_GRAPH_BASE = BASE + "graph/data/"
-ONTOLOGY_IRI = ONTOLOGY
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 #: The serialisations accepted, by file extension. Deliberately no JSON-LD and no RDF/XML.
 FORMATS: dict[str, ox.RdfFormat] = {
@@ -72,21 +53,11 @@ FORMATS: dict[str, ox.RdfFormat] = {
 
 @dataclass
 class Sources:
-    """The parsed sources, as pyoxigraph quads, plus the files they came from."""
+    """The parsed sources, as pyoxigraph quads."""
 
     quads: list[ox.Quad] = field(default_factory=list)  # ontology + data, each in its graph
     ontology_size: int = 0  # the first `ontology_size` quads are those of ontology/cskg.ttl
     shapes: list[ox.Triple] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
-    shape_files: list[Path] = field(default_factory=list)
-
-    def graph_names(self) -> list[str]:
-        """The named graphs, ontology first, then in order of appearance."""
-        seen: dict[str, None] = {}
-        for quad in self.quads:
-            if isinstance(quad.graph_name, ox.NamedNode):
-                seen.setdefault(quad.graph_name.value, None)
-        return list(seen)
 
 
 def display_path(path: Path) -> str:
@@ -217,7 +188,7 @@ def parse_file(
 def data_graph_for(path: Path, data_dir: Path) -> str:
     """The graph of the triples a data file leaves in its default graph."""
     relative = path.relative_to(data_dir).with_suffix("")
-    return DATA_GRAPH_BASE + iri_path(relative.as_posix())
+    return GRAPH_DATA + iri_path(relative.as_posix())
 
 
 _IRI_PATH_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~!$&'()*+,;=:@/")
@@ -252,14 +223,33 @@ def load_sources(root: Path) -> Sources:
     """Parse every source of the project at `root` (see the module docstring)."""
     root = Path(root)
     ontology, data, shape_files = source_files(root)
-    out = Sources(files=[ontology, *data], shape_files=shape_files)
-    out.quads.extend(parse_file(ontology, ONTOLOGY_GRAPH, "o"))
+    out = Sources()
+    out.quads.extend(parse_file(ontology, GRAPH_ONTOLOGY, "o"))
     out.ontology_size = len(out.quads)
     for i, path in enumerate(data):
         out.quads.extend(parse_file(path, data_graph_for(path, root / "data"), f"d{i}x"))
     for i, path in enumerate(shape_files):
         out.shapes.extend(q.triple for q in parse_file(path, None, f"s{i}x"))
     return out
+
+
+def stamp_version(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """Set owl:versionInfo and owl:versionIRI of the ontology from the package version."""
+    ontology, graph = ox.NamedNode(ONTOLOGY), ox.NamedNode(GRAPH_ONTOLOGY)
+    version_info, version_iri = ox.NamedNode(OWL + "versionInfo"), ox.NamedNode(OWL + "versionIRI")
+    kept = [
+        q
+        for q in quads
+        if not (q.subject == ontology and q.predicate in (version_info, version_iri))
+    ]
+    if not any(q.subject == ontology for q in kept):
+        return kept
+    at = max(i for i, q in enumerate(kept) if q.subject == ontology) + 1
+    stamps = [
+        ox.Quad(ontology, version_info, ox.Literal(__version__), graph),
+        ox.Quad(ontology, version_iri, ox.NamedNode(f"{ONTOLOGY}/{__version__}"), graph),
+    ]
+    return kept[:at] + stamps + kept[at:]
 
 
 def load_extra(paths: Iterable[Path]) -> list[ox.Quad]:
@@ -269,7 +259,7 @@ def load_extra(paths: Iterable[Path]) -> list[ox.Quad]:
     """
     quads: list[ox.Quad] = []
     for i, path in enumerate(map(Path, paths)):
-        quads.extend(parse_file(path, DATA_GRAPH_BASE + iri_path(path.stem), f"x{i}x"))
+        quads.extend(parse_file(path, GRAPH_DATA + iri_path(path.stem), f"x{i}x"))
     return quads
 
 
@@ -281,7 +271,18 @@ def load_dump(path: Path) -> list[ox.Quad]:
 # -- pyoxigraph <-> rdflib -----------------------------------------------------------------------
 
 
-def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+def serialized(
+    items: Iterable[ox.Triple] | Iterable[ox.Quad],
+    rdf_format: ox.RdfFormat,
+    prefixes: dict[str, str] | None = None,
+) -> bytes:
+    """Triples or quads written in `rdf_format`, as bytes."""
+    data = ox.serialize(items, format=rdf_format, prefixes=prefixes)
+    assert data is not None  # given no output file, pyoxigraph returns the bytes
+    return data
+
+
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> rdflib.term.Node:
     """One pyoxigraph term as an rdflib term (xsd:string literals become plain literals)."""
     from rdflib import BNode, Literal, URIRef
 
@@ -289,6 +290,8 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Nod
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
+    if isinstance(term, ox.Triple):
+        raise TypeError(f"a quoted triple has no rdflib term: {term}")
     if term.language:
         return Literal(term.value, lang=term.language)
     datatype = term.datatype.value
@@ -322,7 +325,7 @@ def rdflib_triples(
     if cache is None:
         cache = {}
 
-    def conv(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+    def conv(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> rdflib.term.Node:
         node = cache.get(term)
         if node is None:
             node = cache[term] = to_rdflib(term)
@@ -345,28 +348,11 @@ def triples_to_graph(
     return graph
 
 
-def quads_to_dataset(quads: Iterable[ox.Quad]) -> rdflib.Dataset:
-    """An rdflib Dataset with the quads, each in its named graph."""
-    from rdflib import Dataset, URIRef
-
-    dataset = Dataset()
-    for prefix, namespace in PREFIXES.items():
-        dataset.bind(prefix, namespace)
-    for q in quads:
-        graph = URIRef(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
-        dataset.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), graph))
-    return dataset
-
-
 def graph_to_triples(graph: Iterable[tuple]) -> Iterator[ox.Triple]:
     """rdflib triples as pyoxigraph triples."""
     for s, p, o in graph:
-        yield ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))
-
-
-def load_dataset(root: Path) -> rdflib.Dataset:
-    """The project's ontology and data as an rdflib Dataset (shapes not included)."""
-    return quads_to_dataset(load_sources(root).quads)
+        # an rdflib triple's subject is never a literal, nor its predicate
+        yield ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
 
 
 def shapes_graph(triples: Sequence[ox.Triple]) -> rdflib.Graph:

@@ -117,34 +117,10 @@ def graph_payload(graph: nx.MultiDiGraph, *, lang: str = "en") -> dict[str, Any]
     class_labels: dict[str, str] = {}
     nodes: list[dict[str, Any]] = []
     for node_id, attrs in graph.nodes(data=True):
-        cls = str(attrs.get("class") or UNCLASSIFIED)
-        class_counts[cls] += 1
+        node = _node_payload(str(node_id), attrs)
+        class_counts[node["cls"]] += 1
         if attrs.get("class_label"):
-            class_labels.setdefault(cls, str(attrs["class_label"]))
-        label_en = str(attrs.get("label_en") or attrs.get("label") or node_id)
-        alt = [
-            name
-            for key in _ALT_LABEL_KEYS
-            for name in _names(attrs.get(key))
-            if name not in (label_en, attrs.get("label_zh"))
-        ]
-        props = [
-            [_short(key), _plain(value)]
-            for key, value in sorted(attrs.items())
-            if key not in _NODE_FIELDS and key not in _ALT_LABEL_KEYS and value not in (None, "")
-        ]
-        node: dict[str, Any] = {
-            "id": str(node_id),
-            "iri": str(attrs.get("iri") or node_id),
-            "label": str(attrs.get("label") or label_en),
-            "en": label_en,
-            "cls": cls,
-            "props": props,
-        }
-        if attrs.get("label_zh"):
-            node["zh"] = str(attrs["label_zh"])
-        if alt:
-            node["alt"] = alt
+            class_labels.setdefault(node["cls"], str(attrs["class_label"]))
         nodes.append(node)
 
     spare = iter(_FALLBACK_COLOURS * (1 + len(class_counts) // len(_FALLBACK_COLOURS)))
@@ -158,7 +134,40 @@ def graph_payload(graph: nx.MultiDiGraph, *, lang: str = "en") -> dict[str, Any]
         # most frequent first, as the legend lists them
         for cls, count in sorted(class_counts.items(), key=lambda item: (-item[1], item[0]))
     ]
+    edges, quotes = _edges_payload(graph)
+    return {"lang": lang, "classes": classes, "nodes": nodes, "edges": edges, "quotes": quotes}
 
+
+def _node_payload(node_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    label_en = str(attrs.get("label_en") or attrs.get("label") or node_id)
+    alt = [
+        name
+        for key in _ALT_LABEL_KEYS
+        for name in _names(attrs.get(key))
+        if name not in (label_en, attrs.get("label_zh"))
+    ]
+    props = [
+        [_short(key), _plain(value)]
+        for key, value in sorted(attrs.items())
+        if key not in _NODE_FIELDS and key not in _ALT_LABEL_KEYS and value not in (None, "")
+    ]
+    node: dict[str, Any] = {
+        "id": node_id,
+        "iri": str(attrs.get("iri") or node_id),
+        "label": str(attrs.get("label") or label_en),
+        "en": label_en,
+        "cls": str(attrs.get("class") or UNCLASSIFIED),
+        "props": props,
+    }
+    if attrs.get("label_zh"):
+        node["zh"] = str(attrs["label_zh"])
+    if alt:
+        node["alt"] = alt
+    return node
+
+
+def _edges_payload(graph: nx.MultiDiGraph) -> tuple[list[dict[str, Any]], list[str]]:
+    """The edges, and the quotes they refer to by index."""
     quotes: list[str] = []
     quote_index: dict[str, int] = {}
     edges: list[dict[str, Any]] = []
@@ -183,8 +192,7 @@ def graph_payload(graph: nx.MultiDiGraph, *, lang: str = "en") -> dict[str, Any]
         if attrs.get("claim"):
             edge["claim"] = str(attrs["claim"])
         edges.append(edge)
-
-    return {"lang": lang, "classes": classes, "nodes": nodes, "edges": edges, "quotes": quotes}
+    return edges, quotes
 
 
 def _json_for_script(payload: dict[str, Any]) -> str:

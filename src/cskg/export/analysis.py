@@ -14,10 +14,11 @@ Everything is computed by networkx on the graph `to_networkx` returns:
 
 from __future__ import annotations
 
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from cskg.query.results import display_width
 from cskg.vocab import CSKG
 
 if TYPE_CHECKING:
@@ -226,16 +227,12 @@ def analyze(
 # -- text -----------------------------------------------------------------------------------
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _clip(text: str, limit: int) -> str:
-    if _width(text) <= limit:
+    if display_width(text) <= limit:
         return text
     out = ""
     for c in text:
-        if _width(out + c) > limit - 1:
+        if display_width(out + c) > limit - 1:
             break
         out += c
     return out + "…"
@@ -244,11 +241,13 @@ def _clip(text: str, limit: int) -> str:
 def table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
     """A plain-text table; columns in `right` are right-aligned (numbers)."""
     right = right or set()
-    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(header)]
+    widths = [
+        max([display_width(h)] + [display_width(r[i]) for r in rows]) for i, h in enumerate(header)
+    ]
 
     def line(cells: list[str]) -> str:
         padded = [
-            " " * (w - _width(c)) + c if i in right else c + " " * (w - _width(c))
+            " " * (w - display_width(c)) + c if i in right else c + " " * (w - display_width(c))
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ]
         return "  ".join(padded).rstrip()
@@ -289,24 +288,7 @@ def format_text(analysis: Analysis, *, max_chains: int = 50) -> str:
                 right={0, 4, 5, 6},
             )
         )
-    parts.append(
-        f"\nInfluence chains from policies and events to changes: {len(analysis.chains)}\n"
-    )
-    if analysis.chains:
-        rows = []
-        for chain in analysis.chains[:max_chains]:
-            steps = " ".join(
-                f"—{hop.key.split(':')[-1]}"
-                + (f" ({hop.modality})" if hop.modality else "")
-                + f"→ {name(hop.target)}"
-                for hop in chain.hops
-            )
-            rows.append(
-                [compact(chain.start), str(len(chain.hops)), f"{name(chain.start)} {steps}"]
-            )
-        parts.append(table(["from", "hops", "chain"], rows, right={1}))
-        if len(analysis.chains) > max_chains:
-            parts.append(f"… and {len(analysis.chains) - max_chains} more")
+    parts += _chains_text(analysis, name, max_chains)
     sizes = [len(c) for c in analysis.components]
     parts.append(
         f"\nConnected components (weak): {len(sizes)}; sizes "
@@ -325,3 +307,25 @@ def format_text(analysis: Analysis, *, max_chains: int = 50) -> str:
         )
     )
     return "\n".join(parts) + "\n"
+
+
+def _chains_text(analysis: Analysis, name: Callable[[str], str], max_chains: int) -> list[str]:
+    """The influence chains section of `format_text`."""
+    from cskg.query.results import compact
+
+    parts = [f"\nInfluence chains from policies and events to changes: {len(analysis.chains)}\n"]
+    if not analysis.chains:
+        return parts
+    rows: list[list[str]] = []
+    for chain in analysis.chains[:max_chains]:
+        steps = " ".join(
+            f"—{hop.key.split(':')[-1]}"
+            + (f" ({hop.modality})" if hop.modality else "")
+            + f"→ {name(hop.target)}"
+            for hop in chain.hops
+        )
+        rows.append([compact(chain.start), str(len(chain.hops)), f"{name(chain.start)} {steps}"])
+    parts.append(table(["from", "hops", "chain"], rows, right={1}))
+    if len(analysis.chains) > max_chains:
+        parts.append(f"… and {len(analysis.chains) - max_chains} more")
+    return parts

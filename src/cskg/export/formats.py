@@ -7,7 +7,10 @@
   quoted and escaped;
 - `edges-csv`: one row per edge, with the labels of both ends.
 
-Every attribute value is made a str, int, float or bool first (`graph_to_attrs_safe`).
+Every attribute value is made a str, int, float or bool first (`graph_to_attrs_safe`). Each
+format is declared once, in `EXPORT_FORMATS` at the end (name, media type, extension, writer):
+`cskg export --format` takes its choices from there, so a new format is one declaration and its
+writer. networkx is imported only when a graph is written.
 """
 
 from __future__ import annotations
@@ -15,24 +18,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cskg.errors import CskgError
-from cskg.export.graph import graph_to_attrs_safe
 
 if TYPE_CHECKING:
     import networkx as nx
 
-FORMATS: tuple[str, ...] = ("graphml", "gexf", "json", "cytoscape", "dot", "edges-csv")
-EXTENSIONS: dict[str, str] = {
-    "graphml": ".graphml",
-    "gexf": ".gexf",
-    "json": ".json",
-    "cytoscape": ".cyjs",
-    "dot": ".dot",
-    "edges-csv": ".csv",
-}
 # Columns of the edge list, in order; attributes an edge lacks are left empty.
 EDGE_COLUMNS: tuple[str, ...] = (
     "source",
@@ -53,27 +48,11 @@ EDGE_COLUMNS: tuple[str, ...] = (
 
 def render(graph: nx.MultiDiGraph, fmt: str) -> bytes:
     """The graph as the bytes of a file in format `fmt` (UTF-8 for the text formats)."""
-    import networkx as nx
+    from cskg.export.graph import graph_to_attrs_safe
 
-    safe = graph_to_attrs_safe(graph)
-    if fmt == "graphml":
-        return "\n".join(nx.generate_graphml(safe, encoding="utf-8")).encode() + b"\n"
-    if fmt == "gexf":
-        buffer = io.BytesIO()
-        nx.write_gexf(safe, buffer, encoding="utf-8")
-        return buffer.getvalue()
-    if fmt == "json":
-        data = nx.node_link_data(safe, edges="edges")
-        return _json(data)
-    if fmt == "cytoscape":
-        data = nx.cytoscape_data(safe, name="label")
-        data["data"] = dict(safe.graph)  # Cytoscape wants an object here, not pairs
-        return _json(data)
-    if fmt == "dot":
-        return to_dot(safe).encode()
-    if fmt == "edges-csv":
-        return to_edges_csv(safe).encode()
-    raise CskgError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt not in EXPORT_FORMATS:
+        raise CskgError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return EXPORT_FORMATS[fmt].write(graph_to_attrs_safe(graph))
 
 
 def write(graph: nx.MultiDiGraph, fmt: str, out: Path) -> None:
@@ -88,6 +67,34 @@ def write(graph: nx.MultiDiGraph, fmt: str, out: Path) -> None:
 
 def _json(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def _graphml(graph: nx.MultiDiGraph) -> bytes:
+    import networkx as nx
+
+    return "\n".join(nx.generate_graphml(graph, encoding="utf-8")).encode() + b"\n"
+
+
+def _gexf(graph: nx.MultiDiGraph) -> bytes:
+    import networkx as nx
+
+    buffer = io.BytesIO()
+    nx.write_gexf(graph, buffer, encoding="utf-8")
+    return buffer.getvalue()
+
+
+def _node_link(graph: nx.MultiDiGraph) -> bytes:
+    import networkx as nx
+
+    return _json(nx.node_link_data(graph, edges="edges"))
+
+
+def _cytoscape(graph: nx.MultiDiGraph) -> bytes:
+    import networkx as nx
+
+    data = nx.cytoscape_data(graph, name="label")
+    data["data"] = dict(graph.graph)  # Cytoscape wants an object here, not pairs
+    return _json(data)
 
 
 # -- DOT ------------------------------------------------------------------------------------
@@ -150,3 +157,32 @@ def to_edges_csv(graph: nx.MultiDiGraph) -> str:
                 row[column] = str(value).lower() if isinstance(value, bool) else value
         writer.writerow(row)
     return buffer.getvalue()
+
+
+# -- the registry ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """A file format for graph tools: its `cskg export --format` name, media type, file
+    extension, and `write`, from an attribute-safe graph to the file's bytes."""
+
+    name: str
+    media: str
+    extension: str
+    write: Callable[[nx.MultiDiGraph], bytes]
+
+
+#: every export format, by name, in the order `cskg export --help` lists them
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat("graphml", "application/graphml+xml", ".graphml", _graphml),
+        ExportFormat("gexf", "application/gexf+xml", ".gexf", _gexf),
+        ExportFormat("json", "application/json", ".json", _node_link),
+        ExportFormat("cytoscape", "application/json", ".cyjs", _cytoscape),
+        ExportFormat("dot", "text/vnd.graphviz", ".dot", lambda g: to_dot(g).encode()),
+        ExportFormat("edges-csv", "text/csv", ".csv", lambda g: to_edges_csv(g).encode()),
+    )
+}
+FORMATS: tuple[str, ...] = tuple(EXPORT_FORMATS)

@@ -29,40 +29,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cskg.errors import CskgError
-from cskg.query.engines import Term
+from cskg.query.model import Term
 from cskg.query.results import compact, plain
+from cskg.release import Release, graph_kind
 from cskg.vocab import (
+    BIBO,
     CSKG,
-    EV,
+    DCTERMS,
+    FOAF,
     GRAPH_CURATION,
-    GRAPH_DOCUMENT,
     GRAPH_INFERRED,
     GRAPH_ONTOLOGY,
-    PREFIXES,
+    ORG,
+    OWL,
+    PROV,
+    QB,
+    RDF,
+    RDF_TYPE,
+    RDFS,
+    RDFS_LABEL,
 )
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from cskg.query.engines import EmbeddedStore
-
 VIEWS: tuple[str, ...] = ("all", "policy-impact", "organisations", "technology")
 PROVENANCE_MODES: tuple[str, ...] = ("fold", "include")
-
-RDF = PREFIXES["rdf"]
-RDFS = PREFIXES["rdfs"]
-OWL = PREFIXES["owl"]
-SKOS = PREFIXES["skos"]
-DCTERMS = PREFIXES["dcterms"]
-PROV = PREFIXES["prov"]
-QB = PREFIXES["qb"]
-ORG = PREFIXES["org"]
-FOAF = PREFIXES["foaf"]
-BIBO = PREFIXES["bibo"]
-
-RDF_TYPE = RDF + "type"
-RDFS_LABEL = RDFS + "label"
-LABEL_FALLBACKS = (SKOS + "prefLabel", DCTERMS + "title")
 
 # Resources that `provenance="fold"` turns into edge attributes instead of nodes.
 PROVENANCE_CLASSES = frozenset(
@@ -101,21 +93,10 @@ CAUSAL = frozenset({CSKG + "enabled", CSKG + "contributedTo", CSKG + "enabledBy"
 CLAIM_LINKS = frozenset(
     {CSKG + "cause", CSKG + "effect", CSKG + "modality", PROV + "wasDerivedFrom"}
 )
-POLICY_CLASSES = frozenset(
-    CSKG + name
-    for name in ("Policy", "Plan", "Law", "Initiative", "Strategy", "PolicyPriority", "Target")
-)
-ORGANISATION_CLASSES = frozenset(
-    {
-        CSKG + "Agency",
-        CSKG + "Enterprise",
-        CSKG + "ResearchInstitute",
-        CSKG + "Person",
-        ORG + "Post",
-        ORG + "Organization",
-        ORG + "FormalOrganization",
-        FOAF + "Person",
-    }
+# The classes of the organisations and technology views: these and their subclasses in the
+# ontology of the release.
+ORGANISATION_ROOTS = frozenset(
+    {ORG + "Organization", ORG + "FormalOrganization", ORG + "Post", FOAF + "Person"}
 )
 # Links from an organisation (or person, post) to what it issued, developed, certified, chaired.
 ORGANISATION_LINKS = (
@@ -136,7 +117,7 @@ ORGANISATION_LINKS = (
     )
     | {PROV + "wasAssociatedWith"}
 )
-TECHNOLOGY_CLASSES = frozenset({CSKG + "Technology", CSKG + "Product"})
+TECHNOLOGY_ROOTS = frozenset({CSKG + "Technology", CSKG + "Product"})
 TECHNOLOGY_LINKS = frozenset({CSKG + "developedBy", CSKG + "certifiedBy", CSKG + "breakthroughIn"})
 
 Statement = tuple[str, str, Term]  # subject IRI, predicate IRI, object
@@ -144,19 +125,18 @@ Statement = tuple[str, str, Term]  # subject IRI, predicate IRI, object
 
 @dataclass
 class Snapshot:
-    """Everything the conversion needs from the store, read once.
+    """Everything the conversion needs from the release, read once.
 
     `statements` maps each (s, p, o) of the data graphs (every named graph but the ontology's)
-    to the sorted graphs stating it; `inferred_only` are those only the inferred graph states.
+    to the sorted graphs stating it; labels, evidence and the class hierarchy come from
+    `release`.
     """
 
+    release: Release
     statements: dict[Statement, list[str]] = field(default_factory=dict)
     types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     asserted_types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    term_labels: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
-    superclasses: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     terms: set[str] = field(default_factory=set)  # ontology classes and properties
-    evidence: dict[str, tuple[str, str]] = field(default_factory=dict)  # graph → (section, quote)
     graphs: set[str] = field(default_factory=set)
 
     def data(self, inferred: bool) -> dict[Statement, list[str]]:
@@ -170,61 +150,25 @@ class Snapshot:
         }
 
 
-def _read(store: EmbeddedStore) -> Snapshot:
-    snap = Snapshot()
-    result = store.query("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
+def _read(release: Release) -> Snapshot:
+    snap = Snapshot(release)
+    result = release.store.query("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
     statements: dict[Statement, set[str]] = defaultdict(set)
-    ontology: list[Statement] = []
-    section_numbers: dict[str, str] = {}
-    section_of: dict[str, str] = {}
-    quotes: dict[str, str] = {}
     for g, s, p, o in result.rows:
         assert g is not None and s is not None and p is not None and o is not None
         snap.graphs.add(g.value)
         if s.kind != "iri" or o.kind == "bnode":  # blank nodes: Data Cube component specs
             continue
-        key = (s.value, p.value, o)
         if p.value == RDF_TYPE and o.kind == "iri":
             snap.types[s.value].add(o.value)
             if g.value != GRAPH_INFERRED:
                 snap.asserted_types[s.value].add(o.value)
-        if g.value == GRAPH_ONTOLOGY:
-            ontology.append(key)
-            continue
-        statements[key].add(g.value)
-        if p.value == CSKG + "sectionNumber":
-            section_numbers[s.value] = str(o.value)
-        elif p.value == CSKG + "section" and s.value == g.value:
-            section_of[s.value] = o.value
-        elif p.value == CSKG + "quote" and s.value == g.value:
-            quotes[s.value] = str(o.value)
+        if g.value != GRAPH_ONTOLOGY:
+            statements[(s.value, p.value, o)].add(g.value)
     snap.statements = {key: sorted(graphs) for key, graphs in statements.items()}
-    for s, p, o in ontology:
-        if p == RDF_TYPE and o.value in TERM_TYPES:
-            snap.terms.add(s)
-        elif p == RDFS + "subClassOf" and o.kind == "iri":
-            snap.superclasses[s].add(o.value)
-        elif p == RDFS_LABEL and o.lang:
-            snap.term_labels[s].setdefault(o.lang, str(o.value))
-    for iri, types in snap.types.items():  # a data graph may declare a term too
-        if types & TERM_TYPES:
-            snap.terms.add(iri)
-    for graph in snap.graphs:
-        if graph.startswith(EV):
-            number = section_numbers.get(section_of.get(graph, ""), "")
-            snap.evidence[graph] = (number, quotes.get(graph, ""))
+    # a class or property of the ontology, or one a data graph declares
+    snap.terms = {iri for iri, types in snap.types.items() if types & TERM_TYPES}
     return snap
-
-
-def _ancestors(snap: Snapshot, cls: str) -> set[str]:
-    seen: set[str] = set()
-    todo = [cls]
-    while todo:
-        for parent in snap.superclasses.get(todo.pop(), ()):
-            if parent not in seen:
-                seen.add(parent)
-                todo.append(parent)
-    return seen
 
 
 def most_specific_class(snap: Snapshot, types: Iterable[str]) -> str | None:
@@ -232,22 +176,13 @@ def most_specific_class(snap: Snapshot, types: Iterable[str]) -> str | None:
     candidates = {t for t in types if t not in (OWL + "NamedIndividual", OWL + "Thing")}
     if not candidates:
         return None
+    hierarchy = snap.release.superclasses
     above: set[str] = set()
     for cls in candidates:
-        above |= _ancestors(snap, cls)
+        above |= hierarchy.get(cls, frozenset())
     leaves = sorted(candidates - above) or sorted(candidates)
     own = [c for c in leaves if c.startswith(CSKG)]
     return (own or leaves)[0]
-
-
-def _term_label(snap: Snapshot, iri: str, lang: str) -> str:
-    labels = snap.term_labels.get(iri, {})
-    if lang in labels:
-        return labels[lang]
-    if "en" in labels:
-        return labels["en"]
-    local = compact(iri)
-    return local.split(":", 1)[-1].strip("<>")
 
 
 def _pick(values: list[Term], lang: str) -> list[Term]:
@@ -279,22 +214,20 @@ def _name(iri: str) -> str:
 
 
 def _section(snap: Snapshot, graph: str) -> tuple[str, str]:
-    if graph in snap.evidence:
-        return snap.evidence[graph]
-    if graph == GRAPH_CURATION:
-        return "editorial", ""
-    if graph == GRAPH_DOCUMENT:
-        return "document", ""
-    if graph == GRAPH_INFERRED:
-        return "inferred", ""
-    return _name(graph), ""
+    """(section number, quote) of an evidence graph; the kind of any other graph."""
+    evidence = snap.release.evidence.get(graph)
+    if evidence is not None:
+        return evidence.number or "", evidence.quote or ""
+    kind = graph_kind(graph)
+    return (kind if kind in ("editorial", "document", "inferred") else _name(graph)), ""
 
 
 def _provenance_attrs(snap: Snapshot, graphs: list[str]) -> dict[str, Any]:
     # Paper evidence first, then the curation graph, then the rest: the first one gives the
     # section and quote, `evidence` lists them all.
     ranked = sorted(
-        graphs, key=lambda g: (0 if g in snap.evidence else 1 if g == GRAPH_CURATION else 2, g)
+        graphs,
+        key=lambda g: (0 if g in snap.release.evidence else 1 if g == GRAPH_CURATION else 2, g),
     )
     section, quote = _section(snap, ranked[0]) if ranked else ("", "")
     return {
@@ -344,30 +277,17 @@ def _is_provenance(snap: Snapshot, iri: str) -> bool:
 def _node_attrs(
     snap: Snapshot, iri: str, literals: dict[str, list[Term]], lang: str, inferred: bool
 ) -> dict[str, Any]:
-    labels = [v for v in literals.get(RDFS_LABEL, [])]
-    by_lang: dict[str, list[str]] = defaultdict(list)
-    for value in labels:
-        by_lang[value.lang or ""].append(str(value.value))
+    release = snap.release
     attrs: dict[str, Any] = {"iri": iri}
-    english = sorted(by_lang.get("en", []))
-    chinese = sorted(by_lang.get("zh", []))
-    fallback = ""
-    for prop in LABEL_FALLBACKS:
-        if prop in literals:
-            fallback = str(_pick(literals[prop], lang)[0].value)
-            break
-    label_en = english[0] if english else ""
-    chosen = sorted(by_lang.get(lang, []))
-    attrs["label"] = (
-        chosen[0] if chosen else label_en or fallback or (sorted(by_lang.get("", [])) or [""])[0]
-    ) or compact(iri)
-    attrs["label_en"] = label_en or fallback or attrs["label"]
+    attrs["label"] = release.labels([iri], lang).get(iri) or compact(iri)
+    attrs["label_en"] = release.labels([iri], "en").get(iri) or attrs["label"]
+    chinese = release.labels_in(iri).get("zh")
     if chinese:
-        attrs["label_zh"] = chinese[0]
+        attrs["label_zh"] = chinese
     types = (snap.types if inferred else snap.asserted_types).get(iri, set())
     cls = most_specific_class(snap, types)
     attrs["class"] = compact(cls) if cls else "rdfs:Resource"
-    attrs["class_label"] = _term_label(snap, cls, lang) if cls else "Resource"
+    attrs["class_label"] = release.label(cls, lang) if cls else "Resource"
     attrs["types"] = " ".join(sorted(compact(t) for t in types))
     for prop, values in sorted(literals.items()):
         if prop == RDFS_LABEL:
@@ -398,25 +318,60 @@ def build_graph(
 
     data = snap.data(inferred)
     fold = provenance == "fold"
-    graph = nx.MultiDiGraph()
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+    claims = _claims(data)
+    nodes = _nodes(snap, edges_from, claims, fold)
+    _add_nodes(graph, snap, data, nodes, lang, inferred)
+    folded = _add_claim_edges(graph, snap, edges_from, claims, nodes, lang) if fold else set()
+    # Causal claims backing a shortcut: (cause, relation, effect) → claim.
+    backing = {(c.cause, c.relation, c.effect): c for c in claims.values()}
+    for (s, p, o), graphs in sorted(edges_from.items(), key=lambda item: _sort_key(item[0])):
+        if p == RDF_TYPE or o.kind != "iri" or s not in nodes or o.value not in nodes:
+            continue
+        if (s, p, o.value) in folded:
+            continue
+        attrs = {
+            "predicate": p,
+            "label": snap.release.label(p, lang),
+            **_provenance_attrs(snap, graphs),
+        }
+        backed = backing.get((s, p, o.value))
+        if backed is not None and not attrs["inferred"]:
+            attrs.update(modality=backed.modality, claim=compact(backed.iri))
+        _add_edge(graph, s, o.value, compact(p), attrs)
+    return graph
+
+
+def _nodes(
+    snap: Snapshot, edges_from: dict[Statement, list[str]], claims: dict[str, _Claim], fold: bool
+) -> set[str]:
+    """Every IRI the statements mention, except ontology terms (and folded provenance)."""
 
     def keep(iri: str) -> bool:
         return iri not in snap.terms and not (fold and _is_provenance(snap, iri))
 
-    # Nodes: every IRI the statements mention, except ontology terms (and folded provenance).
     nodes: set[str] = set()
     for s, p, o in edges_from:
         if keep(s):  # what only folded resources point to (a claim's modality) is left out
             nodes.add(s)
             if o.kind == "iri" and p != RDF_TYPE and keep(o.value):
                 nodes.add(o.value)
-    claims = _claims(data)
     subjects = {s for s, _, _ in edges_from}
     if fold:  # a claim mentioned by the statements brings its cause and effect
         for claim in claims.values():
             if claim.iri in subjects:
                 nodes.update(x for x in (claim.cause, claim.effect) if keep(x))
+    return nodes
 
+
+def _add_nodes(
+    graph: nx.MultiDiGraph,
+    snap: Snapshot,
+    data: dict[Statement, list[str]],
+    nodes: set[str],
+    lang: str,
+    inferred: bool,
+) -> None:
     literals: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
     attr_terms: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for (s, p, o), _graphs in data.items():
@@ -432,46 +387,36 @@ def build_graph(
             attrs[compact(prop)] = " ".join(sorted(values))
         graph.add_node(iri, **attrs)
 
-    # Causal claims backing a shortcut: (cause, relation, effect) → claim.
-    backing = {(c.cause, c.relation, c.effect): c for c in claims.values()}
 
-    def claim_attrs(claim: _Claim) -> dict[str, Any]:
-        attrs = _provenance_attrs(snap, claim.evidence)
-        attrs["inferred"] = False
-        attrs.update(modality=claim.modality, claim=compact(claim.iri))
-        return attrs
-
+def _add_claim_edges(
+    graph: nx.MultiDiGraph,
+    snap: Snapshot,
+    edges_from: dict[Statement, list[str]],
+    claims: dict[str, _Claim],
+    nodes: set[str],
+    lang: str,
+) -> set[tuple[str, str, str]]:
+    """One edge cause → effect per causal claim the statements mention; the (cause, relation,
+    effect) of each, whose shortcut statements are that same edge."""
+    subjects = {s for s, _, _ in edges_from}
     folded: set[tuple[str, str, str]] = set()
-    if fold:
-        for claim in sorted(claims.values(), key=lambda c: c.iri):
-            mentioned = claim.iri in subjects or (
-                (claim.cause, claim.relation, Term("iri", claim.effect)) in edges_from
-            )
-            if not mentioned or claim.cause not in nodes or claim.effect not in nodes:
-                continue
-            attrs = {
-                "predicate": claim.relation,
-                "label": _term_label(snap, claim.relation, lang),
-                **claim_attrs(claim),
-            }
-            _add_edge(graph, claim.cause, claim.effect, compact(claim.relation), attrs)
-            folded.add((claim.cause, claim.relation, claim.effect))
-
-    for (s, p, o), graphs in sorted(edges_from.items(), key=lambda item: _sort_key(item[0])):
-        if p == RDF_TYPE or o.kind != "iri" or s not in nodes or o.value not in nodes:
-            continue
-        if (s, p, o.value) in folded:
+    for claim in sorted(claims.values(), key=lambda c: c.iri):
+        mentioned = claim.iri in subjects or (
+            (claim.cause, claim.relation, Term("iri", claim.effect)) in edges_from
+        )
+        if not mentioned or claim.cause not in nodes or claim.effect not in nodes:
             continue
         attrs = {
-            "predicate": p,
-            "label": _term_label(snap, p, lang),
-            **_provenance_attrs(snap, graphs),
+            "predicate": claim.relation,
+            "label": snap.release.label(claim.relation, lang),
+            **_provenance_attrs(snap, claim.evidence),
+            "inferred": False,
+            "modality": claim.modality,
+            "claim": compact(claim.iri),
         }
-        claim = backing.get((s, p, o.value))
-        if claim is not None and not attrs["inferred"]:
-            attrs.update(modality=claim.modality, claim=compact(claim.iri))
-        _add_edge(graph, s, o.value, compact(p), attrs)
-    return graph
+        _add_edge(graph, claim.cause, claim.effect, compact(claim.relation), attrs)
+        folded.add((claim.cause, claim.relation, claim.effect))
+    return folded
 
 
 def _sort_key(statement: Statement) -> tuple[str, str, str]:
@@ -494,22 +439,22 @@ def _select(
     """The subgraph of the core nodes and the edges `edge_ok(u, v, data)` accepts."""
     import networkx as nx
 
-    view = nx.MultiDiGraph()
+    view: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     view.graph.update(graph.graph)
     edges = [(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True) if edge_ok(u, v, d)]
     keep = core | {u for u, _, _, _ in edges} | {v for _, v, _, _ in edges}
     view.add_nodes_from((n, graph.nodes[n]) for n in sorted(keep))
-    view.add_edges_from((u, v, k, dict(d)) for u, v, k, d in edges)
+    for u, v, k, d in edges:
+        view.add_edge(u, v, key=k, **d)
     return view
 
 
-def select_view(graph: nx.MultiDiGraph, view: str, provenance: str) -> nx.MultiDiGraph:
-    """One of the named views of a whole graph built by `build_graph`."""
+def select_view(
+    graph: nx.MultiDiGraph, view: str, provenance: str, release: Release
+) -> nx.MultiDiGraph:
+    """One of the named views of a whole graph built by `build_graph` from `release`."""
     if view == "all":
         return graph
-
-    def has(node: str, classes: frozenset[str]) -> bool:
-        return bool({compact(c) for c in classes} & _types(graph, node))
 
     if view == "policy-impact":
         # Every causal claim (its cause, its effect); with provenance the claim nodes too.
@@ -517,28 +462,28 @@ def select_view(graph: nx.MultiDiGraph, view: str, provenance: str) -> nx.MultiD
         links = {compact(p) for p in CLAIM_LINKS} if provenance == "include" else set()
         return _select(graph, set(), lambda u, v, d: compact(d["predicate"]) in causal | links)
     if view == "organisations":
-        orgs = {n for n in graph if has(n, ORGANISATION_CLASSES)}
-        links = {compact(p) for p in ORGANISATION_LINKS}
-        return _select(
-            graph,
-            orgs,
-            lambda u, v, d: (
-                (u in orgs and v in orgs)
-                or ((u in orgs or v in orgs) and compact(d["predicate"]) in links)
-            ),
-        )
+        return _kind_view(graph, release, ORGANISATION_ROOTS, ORGANISATION_LINKS)
     if view == "technology":
-        tech = {n for n in graph if has(n, TECHNOLOGY_CLASSES)}
-        links = {compact(p) for p in TECHNOLOGY_LINKS}
-        return _select(
-            graph,
-            tech,
-            lambda u, v, d: (
-                (u in tech and v in tech)
-                or ((u in tech or v in tech) and compact(d["predicate"]) in links)
-            ),
-        )
+        return _kind_view(graph, release, TECHNOLOGY_ROOTS, TECHNOLOGY_LINKS)
     raise unknown_view(view)
+
+
+def _kind_view(
+    graph: nx.MultiDiGraph, release: Release, roots: frozenset[str], links: Iterable[str]
+) -> nx.MultiDiGraph:
+    """The nodes of the classes below `roots`, the statements among them, and the statements by
+    one of `links` between them and any other node."""
+    classes = {compact(c) for c in release.subclasses(roots)}
+    members = {n for n in graph if classes & _types(graph, n)}
+    linking = {compact(p) for p in links}
+    return _select(
+        graph,
+        members,
+        lambda u, v, d: (
+            (u in members and v in members)
+            or ((u in members or v in members) and compact(d["predicate"]) in linking)
+        ),
+    )
 
 
 def unknown_view(view: str) -> CskgError:
@@ -547,14 +492,14 @@ def unknown_view(view: str) -> CskgError:
     )
 
 
-def _constructed(store: EmbeddedStore, path: Path, snap: Snapshot, inferred: bool) -> Any:
+def _constructed(path: Path, snap: Snapshot, inferred: bool) -> Any:
     from cskg.build.sources import read_text
-    from cskg.query.engines import query_form
+    from cskg.query.text import query_form
 
     text = read_text(path)
     if query_form(text) != "CONSTRUCT":
         raise CskgError(f"{path}: a view query must be a CONSTRUCT query")
-    result = store.query(text, asserted=not inferred)
+    result = snap.release.store.query(text, asserted=not inferred)
     data = snap.data(inferred)
     edges: dict[Statement, list[str]] = {}
     for s, p, o in result.triples:
@@ -579,20 +524,17 @@ def to_networkx(
     holding a SPARQL CONSTRUCT query, whose triples become the edges (nodes get their labels,
     class and literal properties from the release). See the module docstring for attributes.
     """
-    from cskg.query.engines import EmbeddedStore
-
     if provenance not in PROVENANCE_MODES:
         raise CskgError(f"provenance must be one of {', '.join(PROVENANCE_MODES)}")
     user_query = view not in VIEWS
     if user_query and not (view.endswith(".rq") or Path(view).is_file()):
         raise unknown_view(view)
-    with EmbeddedStore(Path(dist) / "store") as store:
-        snap = _read(store)
-        if user_query:
-            edges_from = _constructed(store, Path(view), snap, inferred)
-        else:
-            edges_from = snap.data(inferred)
-    graph = build_graph(snap, edges_from, lang=lang, inferred=inferred, provenance=provenance)
+    with Release.open(Path(dist)) as release:
+        snap = _read(release)
+        edges_from = _constructed(Path(view), snap, inferred) if user_query else snap.data(inferred)
+        graph = build_graph(snap, edges_from, lang=lang, inferred=inferred, provenance=provenance)
+        if not user_query:
+            graph = select_view(graph, view, provenance, release)
     graph.graph.update(
         name=f"cskg {Path(view).stem if user_query else view}",
         view=view,
@@ -600,7 +542,7 @@ def to_networkx(
         provenance=provenance,
         inferred=inferred,
     )
-    return graph if user_query else select_view(graph, view, provenance)
+    return graph
 
 
 def graph_to_attrs_safe(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:

@@ -10,20 +10,28 @@ from __future__ import annotations
 
 import gc
 import http.client
+import math
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cskg.query.library import load_library
+from cskg.query.remote import FORM, SPARQL_JSON, answers, protocol_form
+
+if TYPE_CHECKING:
+    from cskg.lab.virtuoso import TempVirtuoso
+    from cskg.query.library import LibraryQuery
+    from cskg.query.model import QueryStore
 
 
 @dataclass
@@ -132,29 +140,24 @@ class EndpointBench:
         return lines
 
 
-def _post(connection: http.client.HTTPConnection, path: str, query: str) -> int:
-    import urllib.parse
+# The timed requests go through the standard library's bare HTTP connection, not cskg's client
+# (`cskg.query.http`): that client's deadline and byte-cap machinery adds some 0.3 ms to every
+# request, a third of a library query's latency on the paper, which would be measured as the
+# server's. Everything else (is the server up?) goes through cskg's client.
+_HEADERS = {"Content-Type": FORM, "Accept": f"{SPARQL_JSON}, application/n-triples;q=0.9"}
 
-    body = urllib.parse.urlencode({"query": query}).encode("utf-8")
-    connection.request(
-        "POST",
-        path,
-        body=body,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/sparql-results+json, application/n-triples;q=0.9",
-        },
-    )
+
+def _post(connection: http.client.HTTPConnection, path: str, query: str) -> int:
+    connection.request("POST", path, body=protocol_form(query), headers=_HEADERS)
     response = connection.getresponse()
     response.read()
     return response.status
 
 
 def _connection(endpoint: str) -> tuple[http.client.HTTPConnection, str]:
-    import urllib.parse
-
     parts = urllib.parse.urlsplit(endpoint)
-    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=60), parts.path
+    host = parts.hostname or "127.0.0.1"
+    return http.client.HTTPConnection(host, parts.port, timeout=60), parts.path
 
 
 def _latency(endpoint: str, query: str, runs: int) -> float | None:
@@ -216,7 +219,6 @@ def _throughput(
 def serving(dist: Path, *options: str, startup_timeout: float = 60.0) -> Iterator[str]:
     """`cskg serve` on a free loopback port for `dist`; yields its `/sparql` URL."""
     import socket
-    import urllib.request
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -227,14 +229,10 @@ def serving(dist: Path, *options: str, startup_timeout: float = 60.0) -> Iterato
     endpoint = f"http://127.0.0.1:{port}/sparql"
     try:
         deadline = time.monotonic() + startup_timeout
-        while True:
-            try:
-                with urllib.request.urlopen(endpoint, timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("cskg serve did not start") from None
-                time.sleep(0.1)
+        while not answers(endpoint, timeout=2.0):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("cskg serve did not start")
+            time.sleep(0.1)
         yield endpoint
     finally:
         process.terminate()
@@ -312,50 +310,19 @@ def run_bench(
     use_virtuoso: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> BenchReport:
-    from cskg.lab import virtuoso
-    from cskg.query.engines import EmbeddedStore, RdflibStore
-    from cskg.query.remote import RemoteStore
-
     cskg = [sys.executable, "-m", "cskg.cli", "--root", str(root)]
     library = load_library(root / "queries")
     with tempfile.TemporaryDirectory(prefix="cskg-bench-") as scratch:
         dist = Path(scratch) / "dist"
-        build: dict[str, float] = {}
-        for label, extra in (
-            ("default (reasonable, pyrudof)", []),
-            ("reference (owlrl, pyshacl)", ["--reference"]),
-        ):
-            progress(f"build: {label}")
-            command = [*cskg, "build", "-q", "--out", str(dist), *extra]
-            build[label] = _median_wall(command, max(1, runs // 2 if extra else runs), root)
-
+        build = _time_builds(cskg, dist, root, runs, progress)
         query_process: dict[str, float] = {}
         for entry in library[:3]:
             progress(f"process: cskg query {entry.name}")
             command = [*cskg, "--dist", str(dist), "query", entry.name, "--format", "csv"]
             query_process[entry.name] = _median_wall(command, runs, root)
-
-        stores = {
-            "oxigraph": EmbeddedStore(dist / "store"),
-            "oxigraph-memory": EmbeddedStore.in_memory(dist),
-            "rdflib": RdflibStore(dist / "cskg.nq"),
-        }
-        server = None
-        if use_virtuoso and virtuoso.available():
-            progress("virtuoso: start and load")
-            server = virtuoso.TempVirtuoso().start()
-            server.load_nquads(dist / "cskg.nq")
-            stores["virtuoso"] = RemoteStore(server.endpoint)
+        stores, server = _open_stores(dist, use_virtuoso, progress)
         try:
-            timings = []
-            for entry in library:
-                progress(f"query: {entry.name}")
-                timing = QueryTiming(entry.name)
-                for engine, store in stores.items():
-                    n = runs if engine == "rdflib" else runs * 4
-                    text = entry.text
-                    timing.medians[engine] = _median_call(lambda s=store, q=text: s.query(q), n)
-                timings.append(timing)
+            timings = _time_library(library, stores, runs, progress)
             endpoints = bench_endpoints(
                 dist,
                 root,
@@ -369,6 +336,61 @@ def run_bench(
             if server is not None:
                 server.stop()
     return BenchReport(build, query_process, timings, list(stores), runs, endpoints)
+
+
+def _time_builds(
+    cskg: list[str], dist: Path, root: Path, runs: int, progress: Callable[[str], None]
+) -> dict[str, float]:
+    """Median wall seconds of `cskg build`, with each engine set."""
+    build: dict[str, float] = {}
+    for label, extra in (
+        ("default (reasonable, pyrudof)", []),
+        ("reference (owlrl, pyshacl)", ["--reference"]),
+    ):
+        progress(f"build: {label}")
+        command = [*cskg, "build", "-q", "--out", str(dist), *extra]
+        build[label] = _median_wall(command, max(1, runs // 2 if extra else runs), root)
+    return build
+
+
+def _open_stores(
+    dist: Path, use_virtuoso: bool, progress: Callable[[str], None]
+) -> tuple[dict[str, QueryStore], TempVirtuoso | None]:
+    """Every engine on the release, and the throwaway Virtuoso when it is one of them."""
+    from cskg.lab import virtuoso
+    from cskg.query.engines import EmbeddedStore, RdflibStore
+    from cskg.query.remote import RemoteStore
+
+    stores: dict[str, QueryStore] = {
+        "oxigraph": EmbeddedStore(dist / "store"),
+        "oxigraph-memory": EmbeddedStore.in_memory(dist),
+        "rdflib": RdflibStore(dist / "cskg.nq"),
+    }
+    server = None
+    if use_virtuoso and virtuoso.available():
+        progress("virtuoso: start and load")
+        server = virtuoso.TempVirtuoso().start()
+        server.load_nquads(dist / "cskg.nq")
+        stores["virtuoso"] = RemoteStore(server.endpoint)
+    return stores, server
+
+
+def _time_library(
+    library: list[LibraryQuery],
+    stores: dict[str, QueryStore],
+    runs: int,
+    progress: Callable[[str], None],
+) -> list[QueryTiming]:
+    """Median seconds of each library query on each engine (fewer runs for rdflib's)."""
+    timings = []
+    for entry in library:
+        progress(f"query: {entry.name}")
+        timing = QueryTiming(entry.name)
+        for engine, store in stores.items():
+            n = runs if engine == "rdflib" else runs * 4
+            timing.medians[engine] = _median_call(partial(store.query, entry.text), n)
+        timings.append(timing)
+    return timings
 
 
 # -- the scaled benchmark: synthetic corpora of 1, 10, 100, 1000 papers -------------------------
@@ -565,11 +587,10 @@ class ScaleReport:
 
     def targets(self) -> list[str]:
         """Each target of the README's "Scale" section, met or not, with the figure."""
-        out = []
+        found = [*self._query_targets(), *self._build_targets()]
+        return [f"- {'met' if met else 'NOT met'}: {text}" for met, text in found]
 
-        def line(met: bool, text: str) -> None:
-            out.append(f"- {'met' if met else 'NOT met'}: {text}")
-
+    def _query_targets(self) -> Iterator[tuple[bool, str]]:
         at = self._point(TARGET_RDFLIB_AT)
         largest = self.points[-1] if self.points else None
         for engine in EMBEDDED_ENGINES:  # the store on disk, then in memory
@@ -582,38 +603,27 @@ class ScaleReport:
                 }
                 if ratios:
                     worst = min(ratios, key=lambda n: ratios[n])
-                    line(
+                    yield (
                         min(ratios.values()) >= TARGET_RDFLIB_RATIO,
                         f"every library query at least {TARGET_RDFLIB_RATIO:.0f}x faster than "
                         f"rdflib's engine at {TARGET_RDFLIB_AT} papers{where} (smallest: "
                         f"{worst}, {ratios[worst]:.1f}x)",
                     )
             if largest and largest.queries.get(engine):
-                timings = largest.queries[engine]
-                over = sorted((n for n, v in timings.items() if v >= TARGET_QUERY_SECONDS))
-                median = statistics.median(timings.values())
-                line(
-                    median < TARGET_QUERY_SECONDS,
-                    f"median over the library under {_ms(TARGET_QUERY_SECONDS)} at "
-                    f"{largest.papers} papers{where} ({_ms(median)})",
-                )
-                line(
-                    not over,
-                    f"every library query under {_ms(TARGET_QUERY_SECONDS)} at "
-                    f"{largest.papers} papers{where}"
-                    + (f" ({len(over)} over: {', '.join(over)})" if over else ""),
-                )
+                yield from _latency_targets(largest, engine, where)
+
+    def _build_targets(self) -> Iterator[tuple[bool, str]]:
         for p in self.points:
             if p.papers >= 10 and p.floor_rate:
                 share = p.load_rate / p.floor_rate
-                line(
+                yield (
                     share >= TARGET_LOAD_SHARE,
                     f"load at {share:.2f} of the raw parse floor at {p.papers} papers "
                     f"(target {TARGET_LOAD_SHARE})",
                 )
         big = self._point(1000)
         if big:
-            line(
+            yield (
                 big.wall < TARGET_BUILD_SECONDS,
                 f"full build of 1000 papers in {_ms(big.wall)} "
                 f"(target {_ms(TARGET_BUILD_SECONDS)})",
@@ -621,11 +631,28 @@ class ScaleReport:
         small = self._point(100)
         if small and big and small.wall:
             growth, work = big.wall / small.wall, big.triples / small.triples
-            line(
+            yield (
                 growth <= work * 1.05,
                 f"build cost 100 → 1000 papers grew {growth:.1f}x for {work:.1f}x the triples",
             )
-        return out
+
+
+def _latency_targets(largest: ScalePoint, engine: str, where: str) -> Iterator[tuple[bool, str]]:
+    """The query-latency targets at the largest size, for one embedded engine."""
+    timings = largest.queries[engine]
+    over = sorted(n for n, v in timings.items() if v >= TARGET_QUERY_SECONDS)
+    median = statistics.median(timings.values())
+    yield (
+        median < TARGET_QUERY_SECONDS,
+        f"median over the library under {_ms(TARGET_QUERY_SECONDS)} at "
+        f"{largest.papers} papers{where} ({_ms(median)})",
+    )
+    yield (
+        not over,
+        f"every library query under {_ms(TARGET_QUERY_SECONDS)} at "
+        f"{largest.papers} papers{where}"
+        + (f" ({len(over)} over: {', '.join(over)})" if over else ""),
+    )
 
 
 def _scale_ratio(value: float) -> str:
@@ -695,7 +722,7 @@ def _within(call: Callable[[], object], budget: float) -> float | None:
     (the handler runs between two bytecodes), not for a call that stays inside native code."""
     import signal
 
-    def stop(signum: int, frame: object) -> None:
+    def stop(_signum: int, _frame: object) -> None:
         raise _OverBudget
 
     previous = signal.signal(signal.SIGALRM, stop)
@@ -742,99 +769,22 @@ def run_scale(
     not run at the larger sizes (the report says so): a query whose cost grew faster than the
     data would otherwise hold the benchmark for hours. `on_point` gets the report so far after
     each size."""
-    import json
-
-    from cskg.build.sources import source_files
-    from cskg.errors import CskgError
-    from cskg.lab import virtuoso
-    from cskg.lab.synth import synth
-    from cskg.query.engines import EmbeddedStore, RdflibStore
-
     library = load_library(root / "queries")
     points: list[ScalePoint] = []
     too_slow: dict[str, dict[str, str]] = {}  # engine -> query name -> why it is left out
     with tempfile.TemporaryDirectory(prefix="cskg-scale-") as scratch:
         for papers in sizes:
             corpus = Path(scratch) / f"corpus-{papers}"
-            progress(f"{papers} papers: synth")
-            synth(root, corpus, papers, seed=0)
-            os.sync()  # the corpus on disk, so that writing it back does not slow the build
-            progress(f"{papers} papers: build")
-            command = [sys.executable, "-m", "cskg.cli", "--root", str(corpus), "build", "-q"]
-            wall, peak, _ = _run_measured(command)
+            point = _build_point(root, corpus, papers, progress)
             dist = corpus / "dist"
-            built = json.loads((dist / "build.json").read_text(encoding="utf-8"))
-            counts, steps = built["counts"], built["timings"]
-            progress(f"{papers} papers: parse floor")
-            ontology, data, _ = source_files(corpus)
-            floor = _parse_floor([ontology, *data])
-            load = steps.get("load") or 0.0
-            point = ScalePoint(
-                papers=papers,
-                triples=counts["triples"],
-                steps={s: steps[s] for s in BUILD_STEPS if s in steps},
-                wall=wall,
-                peak_mb=peak,
-                floor_rate=floor,
-                load_rate=counts["asserted"] / load if load else 0.0,
-                queries={},
-            )
-            # Each engine is opened just before its queries and closed after them: an
-            # in-memory store or a Virtuoso finishing its load in the background slows the
-            # queries of whichever engine runs beside it (the store on disk by up to 1.9x).
-            engines: dict[str, Callable[[], Any]] = {
-                "oxigraph": partial(EmbeddedStore, dist / "store"),
-                "oxigraph-memory": partial(_timed_load, point, dist),
-            }
-            if papers <= rdflib_max:
-                engines["rdflib"] = partial(RdflibStore, dist / "cskg.nq")
-            else:
-                point.skipped["rdflib"] = f"run up to {rdflib_max} papers (--rdflib-max)"
-            if use_virtuoso and virtuoso.available():
-                engines["virtuoso"] = partial(_VirtuosoStore, dist / "cskg.nq")
-                if papers <= push_max:
-                    progress(f"{papers} papers: push into Virtuoso")
-                    point.push = _measure_push(dist / "cskg.nq")
-                else:
-                    point.skipped["push"] = f"run up to {push_max} papers (--push-max)"
-            elif use_virtuoso:
-                point.skipped["virtuoso"] = "virtuoso-t is not installed"
+            engines = _scale_engines(point, dist, rdflib_max, push_max, use_virtuoso, progress)
             for engine, open_engine in engines.items():
                 progress(f"{papers} papers: {engine}: open and load")
                 store = open_engine()
                 try:
                     progress(f"{papers} papers: queries on {engine}")
-                    timings: dict[str, float] = {}
-                    late: dict[str, float] = {}
                     left_out = too_slow.setdefault(engine, {})
-                    for q in library:
-                        if q.name in left_out:
-                            continue
-                        run = lambda s=store, t=q.text: s.query(t)  # noqa: E731
-                        if engine == "rdflib":
-                            ox_time = point.queries["oxigraph"].get(q.name, RDFLIB_BUDGET_MAX)
-                            budget = min(
-                                max(RDFLIB_BUDGET_FACTOR * ox_time, RDFLIB_BUDGET_MIN),
-                                RDFLIB_BUDGET_MAX,
-                            )
-                            value = _rdflib_median(run, runs, budget)
-                            if value is None:
-                                late[q.name] = budget
-                            else:
-                                timings[q.name] = value
-                            continue
-                        try:
-                            timings[q.name] = _median_call(run, runs)
-                        except CskgError as error:  # an endpoint's timeout, mostly
-                            late[q.name] = getattr(store, "timeout", slow)
-                            left_out[q.name] = f"failed at {papers} papers: {error}"
-                            progress(f"{papers} papers: {q.name} on {engine}: {error}")
-                            continue
-                        if timings[q.name] > slow:
-                            left_out[q.name] = f"over {slow:g} s at {papers} papers"
-                    point.queries[engine] = timings
-                    point.over_budget[engine] = late
-                    point.left_out[engine] = dict(left_out)
+                    _time_engine(point, engine, store, library, runs, slow, left_out, progress)
                 finally:
                     store.close()
                     del store
@@ -844,6 +794,119 @@ def run_scale(
             shutil_rmtree(corpus)  # the next size needs the disk, not this corpus
             on_point(ScaleReport(list(points), runs))
     return ScaleReport(points, runs)
+
+
+def _build_point(
+    root: Path, corpus: Path, papers: int, progress: Callable[[str], None]
+) -> ScalePoint:
+    """Synthesise a corpus of `papers` papers and build it: the point's build figures."""
+    import json
+
+    from cskg.build.sources import source_files
+    from cskg.lab.synth import synth
+
+    progress(f"{papers} papers: synth")
+    synth(root, corpus, papers, seed=0)
+    os.sync()  # the corpus on disk, so that writing it back does not slow the build
+    progress(f"{papers} papers: build")
+    command = [sys.executable, "-m", "cskg.cli", "--root", str(corpus), "build", "-q"]
+    wall, peak, _ = _run_measured(command)
+    built = json.loads((corpus / "dist" / "build.json").read_text(encoding="utf-8"))
+    counts, steps = built["counts"], built["timings"]
+    progress(f"{papers} papers: parse floor")
+    ontology, data, _ = source_files(corpus)
+    load = steps.get("load") or 0.0
+    return ScalePoint(
+        papers=papers,
+        triples=counts["triples"],
+        steps={s: steps[s] for s in BUILD_STEPS if s in steps},
+        wall=wall,
+        peak_mb=peak,
+        floor_rate=_parse_floor([ontology, *data]),
+        load_rate=counts["asserted"] / load if load else 0.0,
+        queries={},
+    )
+
+
+def _scale_engines(
+    point: ScalePoint,
+    dist: Path,
+    rdflib_max: int,
+    push_max: int,
+    use_virtuoso: bool,
+    progress: Callable[[str], None],
+) -> dict[str, Callable[[], Any]]:
+    """How to open each engine run at this size (`cskg push` is timed here, as Virtuoso is
+    there); what is not run goes in `point.skipped`.
+
+    Each engine is opened just before its queries and closed after them: an in-memory store or
+    a Virtuoso finishing its load in the background slows the queries of whichever engine runs
+    beside it (the store on disk by up to 1.9x)."""
+    from cskg.lab import virtuoso
+    from cskg.query.engines import EmbeddedStore, RdflibStore
+
+    papers = point.papers
+    engines: dict[str, Callable[[], Any]] = {
+        "oxigraph": partial(EmbeddedStore, dist / "store"),
+        "oxigraph-memory": partial(_timed_load, point, dist),
+    }
+    if papers <= rdflib_max:
+        engines["rdflib"] = partial(RdflibStore, dist / "cskg.nq")
+    else:
+        point.skipped["rdflib"] = f"run up to {rdflib_max} papers (--rdflib-max)"
+    if use_virtuoso and virtuoso.available():
+        engines["virtuoso"] = partial(_VirtuosoStore, dist / "cskg.nq")
+        if papers <= push_max:
+            progress(f"{papers} papers: push into Virtuoso")
+            point.push = _measure_push(dist / "cskg.nq")
+        else:
+            point.skipped["push"] = f"run up to {push_max} papers (--push-max)"
+    elif use_virtuoso:
+        point.skipped["virtuoso"] = "virtuoso-t is not installed"
+    return engines
+
+
+def _time_engine(
+    point: ScalePoint,
+    engine: str,
+    store: Any,
+    library: list[LibraryQuery],
+    runs: int,
+    slow: float,
+    left_out: dict[str, str],
+    progress: Callable[[str], None],
+) -> None:
+    """Time each library query on one engine into `point`; a query over `slow` seconds (or
+    failing) goes in `left_out`, not to be run at the larger sizes."""
+    from cskg.errors import CskgError
+
+    timings: dict[str, float] = {}
+    late: dict[str, float] = {}
+    for q in library:
+        if q.name in left_out:
+            continue
+        run = partial(store.query, q.text)
+        if engine == "rdflib":
+            ox_time = point.queries["oxigraph"].get(q.name, RDFLIB_BUDGET_MAX)
+            budget = min(max(RDFLIB_BUDGET_FACTOR * ox_time, RDFLIB_BUDGET_MIN), RDFLIB_BUDGET_MAX)
+            value = _rdflib_median(run, runs, budget)
+            if value is None:
+                late[q.name] = budget
+            else:
+                timings[q.name] = value
+            continue
+        try:
+            timings[q.name] = _median_call(run, runs)
+        except CskgError as error:  # an endpoint's timeout, mostly
+            late[q.name] = getattr(store, "timeout", slow)
+            left_out[q.name] = f"failed at {point.papers} papers: {error}"
+            progress(f"{point.papers} papers: {q.name} on {engine}: {error}")
+            continue
+        if timings[q.name] > slow:
+            left_out[q.name] = f"over {slow:g} s at {point.papers} papers"
+    point.queries[engine] = timings
+    point.over_budget[engine] = late
+    point.left_out[engine] = dict(left_out)
 
 
 def _time_commands(
@@ -936,7 +999,10 @@ def plot_scale(report: ScaleReport, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
     papers = [p.papers for p in report.points]
     for step in (*BUILD_STEPS, "build (process)"):
-        values = [p.wall if step == "build (process)" else p.steps.get(step) for p in report.points]
+        values = [  # NaN where a step was not measured: a gap in the line
+            p.wall if step == "build (process)" else p.steps.get(step, math.nan)
+            for p in report.points
+        ]
         style = "-" if step == "build (process)" else "--"
         ax.plot(papers, values, style, marker="o", label=f"build: {step}")
     for engine in ("oxigraph", "oxigraph-memory", "rdflib", "virtuoso"):

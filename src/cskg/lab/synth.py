@@ -39,25 +39,29 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from cskg.build.sources import ONTOLOGY_GRAPH, PREFIXES, load_sources
+from cskg import outdir
+from cskg.build.partition import ID_BASE, paper_local
+from cskg.build.sources import load_sources, serialized
 from cskg.errors import CskgError
-from cskg.vocab import BASE, EV
+from cskg.vocab import (
+    BIBO,
+    CONCEPT,
+    CSKG,
+    GRAPH_ONTOLOGY,
+    LABEL_PROPERTIES,
+    PREFIXES,
+    QB,
+    SH,
+    XSD_DECIMAL,
+)
 
-ID = BASE + "id/"
-CONCEPT = ID + "concept/"
-CSKG = BASE + "ontology#"
-QB = "http://purl.org/linked-data/cube#"
-XSD_DECIMAL = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
-BIBO_DOI = "http://purl.org/ontology/bibo/doi"
+DECIMAL = ox.NamedNode(XSD_DECIMAL)
+BIBO_DOI = BIBO + "doi"
 QUOTE = CSKG + "quote"
 PRINTED = CSKG + "printedValue"
 MEASURES = {CSKG + "marketSize", CSKG + "growthRate", CSKG + "productShare"}
-NAME_PREDICATES = {
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://www.w3.org/2004/02/skos/core#altLabel",
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://purl.org/dc/terms/title",
-}
+NAME_PREDICATES = frozenset(LABEL_PROPERTIES)
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 _WORD_TEXT = (
     "national security network information cyberspace industry cloud data platform service "
@@ -103,39 +107,35 @@ def synth(root: Path, out: Path, papers: int, seed: int = 0) -> SynthResult:
     root, out = Path(root).resolve(), Path(out).resolve()
     if out == root:
         raise CskgError("the synthetic corpus cannot be written over the project itself")
-    template = [q for q in load_sources(root).quads if _graph(q) != ONTOLOGY_GRAPH]
+    template = [q for q in load_sources(root).quads if _graph(q) != GRAPH_ONTOLOGY]
     if not template:
         raise CskgError(f"{root / 'data'}: no data to take the papers' shape from")
-    try:
-        data = out / "data"
-        if data.exists():  # a previous corpus: its papers are replaced, not mixed in
-            for old in data.glob("paper-*.trig"):
-                old.unlink()
-        data.mkdir(parents=True, exist_ok=True)
+    prefixes = {**PREFIXES, **_scheme_prefixes(template)}
+    sizes: list[int] = []
+    with outdir.writing(out, "corpus") as new:
         for folder in ("ontology", "queries"):
-            target = out / folder
-            if target.exists():
-                shutil.rmtree(target)
             shutil.copytree(
-                root / folder, target, ignore=shutil.ignore_patterns("expected", "__pycache__")
+                root / folder,
+                new / folder,
+                ignore=shutil.ignore_patterns("expected", "__pycache__"),
             )
-        _deactivate_paper_shapes(out / "ontology" / "shapes")
-        prefixes = {**PREFIXES, **_scheme_prefixes(template)}
-        sizes, files = [], []
+        _deactivate_paper_shapes(new / "ontology" / "shapes")
+        (new / "data").mkdir()
         for i in range(1, papers + 1):
             quads = Paper(template, seed, i).quads()
-            path = data / f"paper-{i:04d}.trig"
             header = (
                 f"# Synthetic paper {i} of `cskg synth --seed {seed}`: the structure of the "
                 "real paper's data, new names, quotes and figures.\n"
             )
-            body = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes)
-            path.write_bytes(header.encode("utf-8") + body)
+            body = serialized(quads, ox.RdfFormat.TRIG, prefixes)
+            (new / "data" / _paper_file(i)).write_bytes(header.encode("utf-8") + body)
             sizes.append(len(quads))
-            files.append(path)
-    except OSError as error:
-        raise CskgError(f"cannot write the corpus to {out}: {error}") from error
+    files = [out / "data" / _paper_file(i) for i in range(1, papers + 1)]
     return SynthResult(out, papers, seed, sizes, files)
+
+
+def _paper_file(number: int) -> str:
+    return f"paper-{number:04d}.trig"
 
 
 def _graph(quad: ox.Quad) -> str:
@@ -157,17 +157,16 @@ class Paper:
 
     # -- terms ---------------------------------------------------------------------------------
 
-    def local(self, iri: str) -> bool:
-        return (iri.startswith(ID) and not iri.startswith(CONCEPT)) or iri.startswith(EV)
-
     def iri(self, node: ox.NamedNode) -> ox.NamedNode:
         value = node.value
-        if not self.local(value):
+        if not paper_local(value):
             return node
         head, _, slug = value.rpartition("/")
         return ox.NamedNode(f"{head}/{self.tag}-{slug}")
 
-    def node(self, term: ox.NamedNode | ox.BlankNode) -> ox.NamedNode | ox.BlankNode:
+    def node(self, term: ox.NamedNode | ox.BlankNode | ox.Triple) -> ox.NamedNode | ox.BlankNode:
+        if isinstance(term, ox.Triple):
+            raise CskgError("the template holds a quoted triple, which papers do not use")
         if isinstance(term, ox.BlankNode):
             found = self.blanks.get(term)
             if found is None:
@@ -205,7 +204,9 @@ class Paper:
         out: list[ox.Quad] = []
         for q in self.template:
             s, p, o = q.subject, q.predicate, q.object
-            local = isinstance(s, ox.BlankNode) or self.local(s.value)
+            local = isinstance(s, ox.BlankNode) or (
+                isinstance(s, ox.NamedNode) and paper_local(s.value)
+            )
             if isinstance(o, ox.Literal) and local:
                 if (s, p.value) in figures:
                     o = figures[s, p.value]
@@ -221,22 +222,28 @@ class Paper:
             out.append(ox.Quad(self.node(s), p, o, g))
         return out
 
-    def _figures(self) -> dict[tuple[object, str], ox.Literal]:
-        """New values and printed values of every table cell, keyed by (observation, property)."""
-        cells: dict[object, dict[str, ox.Term]] = {}
+    def _observations(self) -> dict[object, dict[str, Term]]:
+        """The template's table cells: each observation's Data Cube and cskg properties."""
+        cells: dict[object, dict[str, Term]] = {}
         for q in self.template:
+            if isinstance(q.object, ox.Triple):
+                continue
             if q.predicate.value.startswith(QB) or q.predicate.value.startswith(CSKG):
                 cells.setdefault(q.subject, {})[q.predicate.value] = q.object
-        observations = {s: c for s, c in cells.items() if QB + "measureType" in c}
+        return {s: c for s, c in cells.items() if QB + "measureType" in c}
+
+    def _figures(self) -> dict[tuple[object, str], ox.Literal]:
+        """New values and printed values of every table cell, keyed by (observation, property)."""
+        observations = self._observations()
         series: dict[tuple, list[tuple[str, object]]] = {}
         for obs, c in observations.items():
             measure = c[QB + "measureType"].value
             if measure not in MEASURES or PRINTED not in c:
                 continue
-            key = (c.get(QB + "dataSet"), c.get(CSKG + "refArea"), measure)
+            key: tuple[object, ...] = (c.get(QB + "dataSet"), c.get(CSKG + "refArea"), measure)
             if measure == CSKG + "productShare":  # one row: one table, area and year
                 key = (*key, c.get(CSKG + "refYear"))
-            series.setdefault(key, []).append((str(c.get(CSKG + "refYear").value), obs))
+            series.setdefault(key, []).append((str(c[CSKG + "refYear"].value), obs))
         printed: dict[object, str] = {}
         # market sizes: one series per area and unit across the tables (a forecast table
         # continues the actual one), each year's value a drawn growth over the year before
@@ -258,11 +265,11 @@ class Paper:
                 printed[obs] = f"{by_year[year]:.{places}f}"
             sizes.setdefault(area, by_year)
         for key in sorted(series, key=str):
-            cells_in_order = sorted(series[key], key=lambda pair: (pair[0], str(pair[1])))
+            row = sorted(series[key], key=lambda pair: (pair[0], str(pair[1])))
             if key[2] == CSKG + "growthRate":
-                places = _places(observations[cells_in_order[0][1]][PRINTED].value)
+                places = _places(observations[row[0][1]][PRINTED].value)
                 by_year = sizes.get(str(key[1]), {})
-                for year_text, obs in cells_in_order:
+                for year_text, obs in row:
                     year = int(year_text)
                     if year in by_year and year - 1 in by_year:
                         rate = (by_year[year] / by_year[year - 1] - 1) * 100
@@ -270,15 +277,15 @@ class Paper:
                         rate = Decimal(str(self.rng.uniform(3, 35)))
                     printed[obs] = f"{_round(rate, places):.{places}f}"
             elif key[2] == CSKG + "productShare":
-                weights = [self.rng.uniform(1, 10) for _ in cells_in_order]
+                weights = [self.rng.uniform(1, 10) for _ in row]
                 shares = [_round(Decimal(str(100 * w / sum(weights))), 1) for w in weights[:-1]]
                 shares.append(Decimal(100) - sum(shares))  # the row sums to exactly 100.0
-                for (_, obs), share in zip(cells_in_order, shares, strict=True):
+                for (_, obs), share in zip(row, shares, strict=True):
                     printed[obs] = f"{share:.1f}"
         figures: dict[tuple[object, str], ox.Literal] = {}
         for obs, text in printed.items():
             measure = observations[obs][QB + "measureType"].value
-            figures[obs, measure] = ox.Literal(text, datatype=XSD_DECIMAL)
+            figures[obs, measure] = ox.Literal(text, datatype=DECIMAL)
             figures[obs, PRINTED] = ox.Literal(text)
         return figures
 
@@ -291,7 +298,7 @@ def _deactivate_paper_shapes(folder: Path) -> None:
     would fail on a node that is not there. They are deactivated (`sh:deactivated true`) in one
     added file; the project's shape files are copied unchanged.
     """
-    target_node = "http://www.w3.org/ns/shacl#targetNode"
+    target_node = SH + "targetNode"
     shapes = sorted(
         {
             q.subject.value
@@ -300,14 +307,14 @@ def _deactivate_paper_shapes(folder: Path) -> None:
             if q.predicate.value == target_node
             and isinstance(q.subject, ox.NamedNode)
             and isinstance(q.object, ox.NamedNode)
-            and q.object.value.startswith(ID)
+            and q.object.value.startswith(ID_BASE)
             and not q.object.value.startswith(CONCEPT)
         }
     )
     lines = [
         "# Written by `cskg synth`: shapes about the real paper's own resources (sh:targetNode)",
         "# are switched off for the synthetic corpus, whose papers use other IRIs.",
-        "@prefix sh: <http://www.w3.org/ns/shacl#> .",
+        f"@prefix sh: <{SH}> .",
         "",
     ]
     lines += [f"<{shape}> sh:deactivated true ." for shape in shapes]

@@ -21,11 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
-from types import TracebackType
 
 from cskg.errors import CskgError
 
@@ -120,8 +116,6 @@ class TempVirtuoso:
         self.sql_port = _free_port()
         self.http_port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self.startup_seconds = 0.0
-        self.load_seconds = 0.0
 
     @property
     def endpoint(self) -> str:
@@ -149,12 +143,13 @@ class TempVirtuoso:
         except BaseException:
             self.stop()  # never leave a server behind
             raise
-        self.startup_seconds = time.perf_counter() - began
         return self
 
     def _wait(self, deadline: float) -> None:
+        from cskg.query.remote import answers
+
         assert self.process is not None
-        while not self._answers():
+        while not answers(self.endpoint):
             if self.process.poll() is not None:
                 raise CskgError(f"virtuoso-t exited at start-up:\n{self._log_tail()}")
             if time.perf_counter() > deadline:
@@ -177,15 +172,6 @@ class TempVirtuoso:
             "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 1, 0);",  # other graphs: read
         ]
         self.isql("\n".join(statements) + "\n")
-
-    def _answers(self) -> bool:
-        url = self.endpoint + "?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
-        request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
-        try:
-            with urllib.request.urlopen(request, timeout=1) as response:
-                return response.status == 200
-        except (OSError, urllib.error.URLError):
-            return False
 
     def _log_tail(self, lines: int = 20) -> str:
         log = self.folder / "virtuoso.log"
@@ -212,12 +198,7 @@ class TempVirtuoso:
     def __enter__(self) -> TempVirtuoso:
         return self.start()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- SQL and loading ------------------------------------------------------------------
@@ -254,7 +235,6 @@ class TempVirtuoso:
         The file is copied into the server's folder (the only one DirsAllowed lets it read).
         The bulk loader parses the file as UTF-8, so Chinese literals keep their characters.
         """
-        began = time.perf_counter()
         inbox = self.folder / "load"
         inbox.mkdir(exist_ok=True)
         target = inbox / path.name
@@ -271,7 +251,6 @@ class TempVirtuoso:
         )
         if target.name in failures:
             raise CskgError(f"Virtuoso could not load {path.name}:\n{failures}")
-        self.load_seconds += time.perf_counter() - began
 
     def graphs(self) -> set[str]:
         """Every graph IRI the server holds, its own system graphs included."""

@@ -1,5 +1,10 @@
 """One query interface over three engines, with results in one neutral form.
 
+`open_release_store` is the one way to open a release's pyoxigraph store (read-only on disk, or
+loaded in memory), for the command line, the server's query workers and the pages; `open_store`
+picks an engine by name from one registry (`ENGINES`). Answers come as the neutral `Term` and
+`Result` of `cskg.query.model`.
+
 - `EmbeddedStore`: the release's pyoxigraph store (`dist/store`), opened read-only. The fast path:
   this module imports neither rdflib nor an HTTP client unless another engine is asked for.
   `EmbeddedStore.in_memory` loads the release into memory instead: slower to open, faster to
@@ -30,12 +35,17 @@ parsers' stack is refused there too.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from cskg.errors import CskgError, QuerySyntaxError
+from cskg.errors import CskgError
 from cskg.query import text as querytext
+
+# `name as name`: re-exported for the modules that still import these from here (query/results.py,
+# query/remote.py, query/describe.py, export/graph.py, some tests); their homes are
+# `cskg.query.model`, `cskg.query.text` and `cskg.vocab`.
+from cskg.query.model import QueryStore, Result, Term, ox_result
 from cskg.query.text import syntax_error
 from cskg.vocab import GRAPH_INFERRED
 
@@ -43,140 +53,27 @@ if TYPE_CHECKING:
     import pyoxigraph
 
 INFERRED_GRAPH = GRAPH_INFERRED
-#: the embedded engines: the release's store on disk, the same in memory, rdflib's own
-ENGINES = ("oxigraph", "oxigraph-memory", "rdflib")
-XSD = "http://www.w3.org/2001/XMLSchema#"
-XSD_STRING = XSD + "string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
-# -- neutral results --------------------------------------------------------------------------
+def open_release_store(dist: Path, *, memory: bool = False) -> pyoxigraph.Store:
+    """The release in `dist` as a pyoxigraph store: its `store/` opened read-only, or with
+    `memory` its `cskg.nq` loaded into memory (`load_in_memory`). The one way a release's store
+    is opened, by the command line, the server's workers and the pages."""
+    if memory:
+        return load_in_memory(dist)
+    return read_only_store(Path(dist) / "store")
 
 
-class Term(NamedTuple):
-    """An RDF term independent of any library.
-
-    kind is "iri", "bnode", "literal" or "triple" (RDF-star; value then holds the three terms).
-    A literal always has a datatype: xsd:string when plain, rdf:langString when it has a language.
-    """
-
-    kind: str
-    value: Any
-    datatype: str | None = None
-    lang: str | None = None
-
-    @classmethod
-    def iri(cls, value: str) -> Term:
-        return cls("iri", value)
-
-    @classmethod
-    def literal(cls, value: str, datatype: str | None = None, lang: str | None = None) -> Term:
-        if lang:
-            return cls("literal", value, RDF_LANGSTRING, lang)
-        return cls("literal", value, datatype or XSD_STRING, None)
-
-    def n3(self) -> str:
-        """The term in N-Triples syntax."""
-        if self.kind == "iri":
-            return f"<{self.value}>"
-        if self.kind == "bnode":
-            return f"_:{self.value}"
-        if self.kind == "triple":
-            return "<< " + " ".join(t.n3() for t in self.value) + " >>"
-        text = (
-            self.value.replace("\\", "\\\\")
-            .replace('"', '\\"')
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-        if self.lang:
-            return f'"{text}"@{self.lang}'
-        if self.datatype and self.datatype != XSD_STRING:
-            return f'"{text}"^^<{self.datatype}>'
-        return f'"{text}"'
-
-
-Row = tuple[Term | None, ...]
-
-
-@dataclass
-class Result:
-    """The answer to one query: kind is "select", "ask" or "graph" (CONSTRUCT and DESCRIBE)."""
-
-    kind: str
-    variables: list[str] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
-    boolean: bool | None = None
-    triples: list[tuple[Term, Term, Term]] = field(default_factory=list)
-
-    def dicts(self) -> list[dict[str, Term]]:
-        """SELECT rows as {variable: term}, unbound variables left out."""
-        return [
-            {v: t for v, t in zip(self.variables, row, strict=True) if t is not None}
-            for row in self.rows
-        ]
-
-
-# -- query text ----------------------------------------------------------------------------------
-
-
-def query_form(query: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword of the query's tokens."""
-    for word in querytext.keywords(query):
-        if word in querytext.QUERY_FORMS:
-            return word
-    raise QuerySyntaxError("query: not a SPARQL query (no SELECT, ASK, CONSTRUCT or DESCRIBE)")
-
-
-# -- engines ------------------------------------------------------------------------------------
-
-
-class QueryStore:
-    """What every engine offers."""
-
-    name = "store"
-
-    def query(self, text: str, *, asserted: bool = False) -> Result:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Release the engine's resources."""
-
-    def __enter__(self) -> QueryStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def ox_term(term: Any, cache: dict[Any, Term] | None = None) -> Term:
-    """A pyoxigraph term as a `Term`; `cache` memoises conversions within one result."""
-    if cache is not None:
-        found = cache.get(term)
-        if found is not None:
-            return found
+def read_only_store(path: Path) -> pyoxigraph.Store:
+    """The pyoxigraph store at `path`, opened read-only; a `CskgError` saying why not."""
     import pyoxigraph as ox
 
-    kind = type(term)
-    if kind is ox.NamedNode:
-        converted = Term("iri", term.value)
-    elif kind is ox.Literal:
-        language = term.language
-        if language:
-            converted = Term("literal", term.value, RDF_LANGSTRING, language)
-        else:
-            converted = Term("literal", term.value, term.datatype.value)
-    elif kind is ox.BlankNode:
-        converted = Term("bnode", term.value)
-    elif kind is ox.Triple:
-        converted = Term(
-            "triple", (ox_term(term.subject), ox_term(term.predicate), ox_term(term.object))
-        )
-    else:
-        raise TypeError(f"unexpected term {term!r}")
-    if cache is not None:
-        cache[term] = converted
-    return converted
+    if not (path / "CURRENT").exists():
+        raise CskgError(f"no store at {path}: build the release first (cskg build)")
+    try:
+        return ox.Store.read_only(str(path))
+    except OSError as error:
+        raise CskgError(f"cannot open the store at {path}: {error}") from error
 
 
 class EmbeddedStore(QueryStore):
@@ -184,15 +81,11 @@ class EmbeddedStore(QueryStore):
 
     name = "oxigraph"
 
-    def __init__(self, path: Path, *, allow_remote: bool = False) -> None:
-        import pyoxigraph as ox
-
-        if not (path / "CURRENT").exists():
-            raise CskgError(f"no store at {path}: build the release first (cskg build)")
-        try:
-            self.store = ox.Store.read_only(str(path))
-        except OSError as error:
-            raise CskgError(f"cannot open the store at {path}: {error}") from error
+    def __init__(
+        self, path: Path, *, allow_remote: bool = False, store: pyoxigraph.Store | None = None
+    ) -> None:
+        """The store on disk at `path`, or `store` when given (already open)."""
+        self.store = read_only_store(path) if store is None else store
         self.allow_remote = allow_remote
         self._asserted: pyoxigraph.Store | None = None
         self._union: dict[str, Any] | None = None
@@ -205,18 +98,8 @@ class EmbeddedStore(QueryStore):
         costs about 7 s per million triples (the merge of the graphs included), and queries
         that read much of the release then run about twice as fast as on the store on disk,
         whose every lookup goes through RocksDB."""
-        self = cls.__new__(cls)
-        self.store, self.allow_remote = load_in_memory(dist), allow_remote
-        self._asserted = self._union = None
+        self = cls(dist, allow_remote=allow_remote, store=load_in_memory(dist))
         self.name = "oxigraph-memory"
-        return self
-
-    @classmethod
-    def from_store(cls, store: pyoxigraph.Store, *, allow_remote: bool = False) -> EmbeddedStore:
-        """Wrap an already open pyoxigraph store (used by the build and the tests)."""
-        self = cls.__new__(cls)
-        self.store, self.allow_remote = store, allow_remote
-        self._asserted = self._union = None
         return self
 
     def asserted_store(self) -> pyoxigraph.Store:
@@ -251,24 +134,9 @@ class EmbeddedStore(QueryStore):
             raise CskgError(f"query failed: {error}") from error
 
     def query(self, text: str, *, asserted: bool = False) -> Result:
-        import pyoxigraph as ox
-
         answer = self.raw(text, asserted=asserted)
         try:
-            if isinstance(answer, ox.QuerySolutions):
-                variables = [v.value for v in answer.variables]
-                cache: dict[Any, Term] = {}
-                rows = [
-                    tuple(None if t is None else ox_term(t, cache) for t in solution)
-                    for solution in answer
-                ]
-                return Result("select", variables, rows)
-            if isinstance(answer, ox.QueryBoolean):
-                return Result("ask", boolean=bool(answer))
-            triples = [
-                (ox_term(t.subject), ox_term(t.predicate), ox_term(t.object)) for t in answer
-            ]
-            return Result("graph", triples=triples)
+            return ox_result(answer)
         except (OSError, RuntimeError) as error:
             raise CskgError(f"query failed: {error}") from error
 
@@ -407,6 +275,16 @@ class RdflibStore(QueryStore):
             sparql.SPARQL_LOAD_GRAPHS = saved
 
 
+#: the embedded engines by name, each with how it opens the release in `dist`
+_OPENERS: dict[str, Callable[[Path, bool], QueryStore]] = {
+    "oxigraph": lambda dist, remote: EmbeddedStore(dist / "store", allow_remote=remote),
+    "oxigraph-memory": lambda dist, remote: EmbeddedStore.in_memory(dist, allow_remote=remote),
+    "rdflib": lambda dist, remote: RdflibStore(dist / "cskg.nq", allow_remote=remote),
+}
+#: their names: the store on disk, the same in memory, rdflib's own (the reference)
+ENGINES = tuple(_OPENERS)
+
+
 def open_store(
     dist: Path,
     *,
@@ -422,10 +300,7 @@ def open_store(
         from cskg.query.remote import RemoteStore
 
         return RemoteStore(endpoint, timeout=timeout, max_bytes=max_bytes)
-    if engine == "rdflib":
-        return RdflibStore(dist / "cskg.nq", allow_remote=allow_remote)
-    if engine == "oxigraph-memory":
-        return EmbeddedStore.in_memory(dist, allow_remote=allow_remote)
-    if engine != "oxigraph":
+    opener = _OPENERS.get(engine)
+    if opener is None:
         raise CskgError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-    return EmbeddedStore(dist / "store", allow_remote=allow_remote)
+    return opener(dist, allow_remote)

@@ -7,7 +7,8 @@
     SELECT ...
 
 Expected results sit in `queries/expected/{name}.srj` (SELECT, ASK) or `{name}.ttl`
-(CONSTRUCT, DESCRIBE). Quality checks are named `*-violation.rq` and expect no rows.
+(CONSTRUCT, DESCRIBE). Quality checks are named `*-violation.rq` and expect no rows; they state
+only what the SHACL shapes (`ontology/shapes/`) cannot, which hold every other data rule.
 """
 
 from __future__ import annotations
@@ -36,15 +37,6 @@ class LibraryQuery:
     def is_check(self) -> bool:
         """A quality check: a query that must return no rows."""
         return self.name.endswith("-violation")
-
-    def expected_path(self) -> Path | None:
-        """The expected-results file, if the library has one."""
-        folder = self.path.parent / "expected"
-        for suffix in (".srj", ".ttl"):
-            candidate = folder / f"{self.name}{suffix}"
-            if candidate.exists():
-                return candidate
-        return None
 
 
 def parse_query_file(path: Path) -> LibraryQuery:

@@ -195,31 +195,7 @@ def make_target(
         raise CskgError("give both a user and a password, or neither")
     if timeout <= 0:
         raise CskgError("the timeout must be positive")
-    parts = _check_url(endpoint, "the endpoint")
-    origin, path = _origin(parts), parts.path.rstrip("/")
-    authenticated = user is not None
-    default_gsp: str | None = None
-    default_update = endpoint
-    if profile == "virtuoso":
-        default_gsp = origin + (
-            "/sparql-graph-crud-auth" if authenticated else "/sparql-graph-crud"
-        )
-        default_update = origin + ("/sparql-auth" if authenticated else "/sparql")
-    elif profile == "fuseki":
-        dataset = re.sub(r"/(sparql|query)$", "", path)
-        if not dataset:
-            raise CskgError(
-                "fuseki: the endpoint must name a dataset, e.g. http://host:3030/ds/sparql"
-            )
-        default_gsp, default_update = origin + dataset + "/data", origin + dataset + "/update"
-    elif profile == "graphdb":
-        match = re.search(r"^(.*/repositories/[^/]+)", path)
-        if not match:
-            raise CskgError(
-                "graphdb: the endpoint must be a repository, e.g. http://host:7200/repositories/cskg"
-            )
-        default_gsp = origin + match.group(1) + "/rdf-graphs/service"
-        default_update = origin + match.group(1) + "/statements"
+    default_gsp, default_update = _profile_urls(profile, endpoint, authenticated=user is not None)
     graph_store = graph_store or default_gsp
     update = update or default_update
     if graph_store:
@@ -238,6 +214,33 @@ def make_target(
     )
     target.credentials()  # refuses Basic in clear text before anything is read or sent
     return target
+
+
+def _profile_urls(profile: str, endpoint: str, *, authenticated: bool) -> tuple[str | None, str]:
+    """The graph store (None: the profile has none) and update URLs a profile derives from the
+    query endpoint (see the table above)."""
+    parts = _check_url(endpoint, "the endpoint")
+    origin, path = _origin(parts), parts.path.rstrip("/")
+    if profile == "virtuoso":
+        if authenticated:
+            return origin + "/sparql-graph-crud-auth", origin + "/sparql-auth"
+        return origin + "/sparql-graph-crud", origin + "/sparql"
+    if profile == "fuseki":
+        dataset = re.sub(r"/(sparql|query)$", "", path)
+        if not dataset:
+            raise CskgError(
+                "fuseki: the endpoint must name a dataset, e.g. http://host:3030/ds/sparql"
+            )
+        return origin + dataset + "/data", origin + dataset + "/update"
+    if profile == "graphdb":
+        match = re.search(r"^(.*/repositories/[^/]+)", path)
+        if not match:
+            raise CskgError(
+                "graphdb: the endpoint must be a repository, e.g. http://host:7200/repositories/cskg"
+            )
+        repository = origin + match.group(1)
+        return repository + "/rdf-graphs/service", repository + "/statements"
+    return None, endpoint
 
 
 # -- HTTP -----------------------------------------------------------------------------------
@@ -469,7 +472,7 @@ def count_graphs(
     if client is None:
         with _Client(target) as own:
             return count_graphs(target, graphs, own)
-    from cskg.query.remote import parse_sparql_json
+    from cskg.query.remote import FORM, SPARQL_JSON, parse_sparql_json, protocol_form
 
     names = list(graphs)
     counts = dict.fromkeys(names, 0)
@@ -482,11 +485,8 @@ def count_graphs(
         data = client.send(
             "POST",
             target.endpoint,
-            urllib.parse.urlencode({"query": query}).encode("ascii"),
-            {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/sparql-results+json",
-            },
+            protocol_form(query),
+            {"Content-Type": FORM, "Accept": SPARQL_JSON},
             "triple counts",
         )
         try:
@@ -517,15 +517,7 @@ def push(
     `BATCH[method]`; more only for triples linked by one blank node). Raises CskgError when the
     store cannot be written; count differences are returned in the report's `mismatches`.
     """
-    if method not in METHODS:
-        raise CskgError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
-    if method == "auto":
-        method = "gsp" if target.graph_store else "update"
-    if method == "gsp" and not target.graph_store:
-        raise CskgError("no graph store URL: give --graph-store, or a profile that has one")
-    size = BATCH[method] if batch is None else batch
-    if size < 1:
-        raise CskgError("the batch size must be at least 1")
+    method, size = _method_and_batch(method, batch, target)
     release = survey_graphs(nquads)
     if graphs is not None:
         wanted = set(graphs)
@@ -564,6 +556,20 @@ def push(
     ]
     report.verify_seconds = time.perf_counter() - began
     return report
+
+
+def _method_and_batch(method: str, batch: int | None, target: Target) -> tuple[str, int]:
+    """The method push uses ("auto" resolved) and its triples per request."""
+    if method not in METHODS:
+        raise CskgError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
+    if method == "auto":
+        method = "gsp" if target.graph_store else "update"
+    if method == "gsp" and not target.graph_store:
+        raise CskgError("no graph store URL: give --graph-store, or a profile that has one")
+    size = BATCH[method] if batch is None else batch
+    if size < 1:
+        raise CskgError("the batch size must be at least 1")
+    return method, size
 
 
 def password_from(password: str | None, variable: str | None) -> str | None:

@@ -21,7 +21,10 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from cskg.errors import CskgError
-from cskg.query.engines import INFERRED_GRAPH, QueryStore, Result, Term, ox_term, query_form
+from cskg.query.model import QueryStore, Result, Term, ox_term
+from cskg.query.results import RESULT_FORMATS
+from cskg.query.text import query_form
+from cskg.vocab import GRAPH_INFERRED
 
 if TYPE_CHECKING:
     from cskg.query.http import Answer
@@ -31,8 +34,29 @@ if TYPE_CHECKING:
 MAX_BYTES = 64 * 2**20
 TIMEOUT = 30.0  # seconds per request, by default (`--timeout`)
 
-SPARQL_JSON = "application/sparql-results+json"
+SPARQL_JSON = RESULT_FORMATS["sparql-json"].media
 NTRIPLES = "application/n-triples, text/plain;q=0.5"
+FORM = "application/x-www-form-urlencoded"
+
+
+def protocol_form(
+    text: str, default_graphs: list[str] | None = None, named_graphs: list[str] | None = None
+) -> bytes:
+    """The body of a SPARQL 1.1 Protocol query by POST (`FORM`-encoded)."""
+    form = [("query", text)]
+    form += [("default-graph-uri", graph) for graph in default_graphs or []]
+    form += [("named-graph-uri", graph) for graph in named_graphs or []]
+    return urllib.parse.urlencode(form).encode("ascii")
+
+
+def answers(endpoint: str, timeout: float = 1.0) -> bool:
+    """True when `endpoint` answers a query within `timeout` seconds (a server starting up)."""
+    try:
+        with RemoteStore(endpoint, timeout=timeout) as store:
+            store.query("ASK { ?s ?p ?o }")
+    except CskgError:
+        return False
+    return True
 
 
 def parse_sparql_json(data: bytes | str) -> Result:
@@ -104,15 +128,12 @@ class RemoteStore(QueryStore):
         what: str = "query",
     ) -> Answer:
         """POST the query; a complete 200 answer, or a CskgError saying what went wrong."""
-        form = [("query", text)]
-        form += [("default-graph-uri", graph) for graph in default_graphs or []]
-        form += [("named-graph-uri", graph) for graph in named_graphs or []]
         answer = self._client.send(
             "POST",
             self.endpoint,
             what,
-            body=urllib.parse.urlencode(form).encode("ascii"),
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
+            body=protocol_form(text, default_graphs, named_graphs),
+            headers={"Content-Type": FORM, "Accept": accept},
         )
         if answer.status != 200:
             raise self._client.failure(answer)
@@ -151,7 +172,7 @@ class RemoteStore(QueryStore):
             self._asserted_graphs = sorted(
                 row[0].value
                 for row in listing.rows
-                if row[0] is not None and row[0].value != INFERRED_GRAPH
+                if row[0] is not None and row[0].value != GRAPH_INFERRED
             )
         return self._asserted_graphs
 

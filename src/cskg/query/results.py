@@ -1,4 +1,4 @@
-"""Formatting query results, and comparing them across engines.
+"""Writing query results: one registry of formats for the command line and the endpoint.
 
 Everything here works on the neutral `Result` of `cskg.query.engines`, so the output of a query
 is the same whichever engine answered it. Nothing here imports rdflib.
@@ -11,14 +11,15 @@ import io
 import json
 import re
 import unicodedata
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cskg.errors import CskgError
-from cskg.query.engines import RDF_LANGSTRING, XSD, XSD_STRING, Result, Row, Term
+from cskg.query.model import Result, Row, Term
 from cskg.vocab import PREFIXES as VOCAB_PREFIXES
+from cskg.vocab import SPARQL_RESULTS, XSD, XSD_STRING
 
 # The project's prefixes, for display; a copy so callers may add their own.
 PREFIXES: dict[str, str] = dict(VOCAB_PREFIXES)
@@ -268,7 +269,7 @@ class XmlWriter(ResultsWriter):
     (`NotRepresentable`) rather than written ill-formed."""
 
     media = "application/sparql-results+xml"
-    _OPEN = '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
+    _OPEN = f'<?xml version="1.0"?>\n<sparql xmlns="{SPARQL_RESULTS}">\n'
 
     def __init__(self) -> None:
         self._variables: list[str] = []
@@ -299,12 +300,6 @@ class XmlWriter(ResultsWriter):
         return f"{self._OPEN}  <head/>\n  <boolean>{answer}</boolean>\n</sparql>\n"
 
 
-#: the SPARQL results formats: media type -> writer class (`cskg serve` negotiates among them)
-RESULTS_WRITERS: dict[str, type[ResultsWriter]] = {
-    w.media: w for w in (JsonWriter, XmlWriter, CsvWriter, TsvWriter)
-}
-
-
 class NotRepresentable(CskgError):
     """The answer holds a character the chosen format cannot carry (XML 1.0 and controls)."""
 
@@ -322,16 +317,6 @@ def check_xml_text(text: str) -> str:
             "ask for JSON, CSV or TSV (or N-Triples, Turtle or JSON-LD for a graph)"
         )
     return text
-
-
-def format_csv(result: Result) -> str:
-    """SPARQL 1.1 Query Results CSV: values without datatype or language."""
-    return CsvWriter().whole(result)
-
-
-def format_tsv(result: Result) -> str:
-    """SPARQL 1.1 Query Results TSV: terms in Turtle syntax."""
-    return TsvWriter().whole(result)
 
 
 def _json(value: Any) -> str:
@@ -392,10 +377,6 @@ def _xml_term(term: Term) -> str:
     return f"<literal>{value}</literal>"
 
 
-def format_sparql_xml(result: Result) -> str:
-    return XmlWriter().whole(result)
-
-
 # -- graphs -------------------------------------------------------------------------------------
 
 
@@ -413,100 +394,144 @@ def _to_ox(term: Term) -> Any:
     return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype or XSD_STRING))
 
 
-def format_graph(result: Result, fmt: str) -> str:
-    """CONSTRUCT/DESCRIBE results as Turtle, JSON-LD or N-Triples, triples in a stable order."""
+def _stable(result: Result) -> list[tuple[Term, Term, Term]]:
+    """CONSTRUCT/DESCRIBE triples, each once, in a stable order."""
+    return sorted(set(result.triples), key=lambda t: tuple(x.n3() for x in t))
+
+
+def format_ntriples(result: Result) -> str:
+    return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in _stable(result))
+
+
+def format_turtle(result: Result) -> str:
+    """Turtle with the project's prefixes that the triples use."""
+    triples = _stable(result)
+    used = {t.value for triple in triples for t in triple if t.kind == "iri"}
+    prefixes = {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in used)}
+    return _serialize(triples, "TURTLE", prefixes)
+
+
+def format_json_ld(result: Result) -> str:
+    return _serialize(_stable(result), "JSON_LD")
+
+
+def _serialize(
+    triples: list[tuple[Term, Term, Term]], fmt: str, prefixes: dict[str, str] | None = None
+) -> str:
+    """The triples in pyoxigraph's RdfFormat `fmt`."""
     import pyoxigraph as ox
 
-    triples = sorted(set(result.triples), key=lambda t: tuple(x.n3() for x in t))
-    if fmt == "ntriples":
-        return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in triples)
     ox_triples = [ox.Triple(*(_to_ox(t) for t in triple)) for triple in triples]
-    if fmt == "turtle":
-        used = {n for triple in triples for t in triple if t.kind == "iri" for n in [t.value]}
-        prefixes = {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in used)}
-        data = ox.serialize(ox_triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-    elif fmt == "json-ld":
-        data = ox.serialize(ox_triples, format=ox.RdfFormat.JSON_LD)
-    else:
-        raise CskgError(f"unknown graph format {fmt!r}")
+    data = ox.serialize(ox_triples, format=getattr(ox.RdfFormat, fmt), prefixes=prefixes)
     return data.decode("utf-8") if data else ""
 
 
-# -- dispatch -----------------------------------------------------------------------------------
+# -- the registry -------------------------------------------------------------------------------
+
+
+def _truth(result: Result) -> str:
+    return ("true" if result.boolean else "false") + "\n"
+
+
+def _for_people(write: Callable[[Result], str]) -> Callable[[Result], str]:
+    """A format for people: an ASK answer is printed as `true` or `false`, whatever the format."""
+    return lambda result: _truth(result) if result.kind == "ask" else write(result)
+
+
+def _json_rows(result: Result) -> str:
+    """Rows as a JSON list of plain objects; an ASK answer as SPARQL JSON's boolean document."""
+    if result.kind == "ask":
+        return JsonWriter().whole(result)
+    rows = [{v: plain(t) for v, t in d.items()} for d in result.dicts()]
+    return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+
+
+SOLUTIONS = ("select", "ask")  # the kinds of SELECT and ASK answers
+GRAPHS = ("graph",)  # the kind of CONSTRUCT and DESCRIBE answers
+
+
+@dataclass(frozen=True)
+class ResultFormat:
+    """A format a query's answer is written in: its `cskg query --format` name, media type, file
+    extension, `write` for a whole `Result`, the result kinds it takes (SELECT and ASK, or
+    "graph" for CONSTRUCT and DESCRIBE), and for the SPARQL results formats `cskg serve` offers
+    the incremental `streaming` writer and its rank in the server's order of preference."""
+
+    name: str
+    media: str
+    extension: str
+    write: Callable[[Result], str]
+    kinds: tuple[str, ...] = SOLUTIONS
+    streaming: type[ResultsWriter] | None = None
+    served: int = 0
+
+
+def _whole(writer: type[ResultsWriter]) -> Callable[[Result], str]:
+    return lambda result: writer().whole(result)
+
+
+#: every result format, by name, in the order `cskg query --help` lists them
+RESULT_FORMATS: dict[str, ResultFormat] = {
+    f.name: f
+    for f in (
+        ResultFormat("table", "text/plain", ".txt", _for_people(format_table)),
+        ResultFormat(
+            "csv",
+            CsvWriter.media,
+            ".csv",
+            _for_people(_whole(CsvWriter)),
+            streaming=CsvWriter,
+            served=3,
+        ),
+        ResultFormat(
+            "tsv",
+            TsvWriter.media,
+            ".tsv",
+            _for_people(_whole(TsvWriter)),
+            streaming=TsvWriter,
+            served=4,
+        ),
+        ResultFormat("json", "application/json", ".json", _json_rows),
+        ResultFormat("md", "text/markdown", ".md", _for_people(format_markdown)),
+        ResultFormat(
+            "sparql-json",
+            JsonWriter.media,
+            ".srj",
+            _whole(JsonWriter),
+            streaming=JsonWriter,
+            served=1,
+        ),
+        ResultFormat(
+            "sparql-xml", XmlWriter.media, ".srx", _whole(XmlWriter), streaming=XmlWriter, served=2
+        ),
+        ResultFormat("turtle", "text/turtle", ".ttl", format_turtle, GRAPHS),
+        ResultFormat("json-ld", "application/ld+json", ".jsonld", format_json_ld, GRAPHS),
+        ResultFormat("ntriples", "application/n-triples", ".nt", format_ntriples, GRAPHS),
+        ResultFormat("text", "text/plain", ".txt", _for_people(format_table)),
+    )
+}
+
+#: the SPARQL results formats `cskg serve` offers: media type -> incremental writer, in its order
+#: of preference (the first is the default)
+RESULTS_WRITERS: dict[str, type[ResultsWriter]] = {
+    f.media: f.streaming
+    for f in sorted(RESULT_FORMATS.values(), key=lambda f: f.served)
+    if f.streaming is not None
+}
 
 
 def render(result: Result, fmt: str | None) -> str:
     """The text to print for a result in the format asked for (None: the default for its kind)."""
-    if result.kind == "graph":
-        fmt = fmt or "turtle"
-        if fmt not in ("turtle", "json-ld", "ntriples"):
+    name = fmt or {"graph": "turtle", "ask": "text"}.get(result.kind, "table")
+    if name not in RESULT_FORMATS:
+        raise CskgError(f"unknown format {name!r}")
+    spec = RESULT_FORMATS[name]
+    if result.kind not in spec.kinds:
+        if result.kind == "graph":
+            *some, last = (n for n, f in RESULT_FORMATS.items() if f.kinds == GRAPHS)
             raise CskgError(
-                f"--format {fmt} is for SELECT results; CONSTRUCT/DESCRIBE give turtle, json-ld "
-                "or ntriples"
+                f"--format {name} is for SELECT results; CONSTRUCT/DESCRIBE give "
+                f"{', '.join(some)} or {last}"
             )
-        return format_graph(result, fmt)
-    fmt = fmt or ("text" if result.kind == "ask" else "table")
-    if fmt in ("turtle", "json-ld", "ntriples"):
-        raise CskgError(f"--format {fmt} is for CONSTRUCT/DESCRIBE results")
-    if result.kind == "ask":
-        if fmt in ("sparql-json", "json"):
-            return JsonWriter().whole(result)
-        if fmt == "sparql-xml":
-            return format_sparql_xml(result)
-        return ("true" if result.boolean else "false") + "\n"
-    if fmt in ("table", "text"):
-        return format_table(result)
-    if fmt == "md":
-        return format_markdown(result)
-    if fmt == "csv":
-        return format_csv(result)
-    if fmt == "tsv":
-        return format_tsv(result)
-    if fmt == "json":
-        rows = [{v: plain(t) for v, t in d.items()} for d in result.dicts()]
-        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-    if fmt == "sparql-json":
-        return JsonWriter().whole(result)
-    if fmt == "sparql-xml":
-        return format_sparql_xml(result)
-    raise CskgError(f"unknown format {fmt!r}")
-
-
-# -- comparison ---------------------------------------------------------------------------------
-
-
-def normalise(term: Term | None) -> Any:
-    """A hashable form of a term that engines agree on.
-
-    Numbers compare by value with their datatype (21.640 = 21.64), language tags are lower-cased,
-    booleans compare by value, and blank nodes compare equal to each other (labels are local).
-    """
-    if term is None:
-        return None
-    if term.kind == "bnode":
-        return ("bnode",)
-    if term.kind == "triple":
-        return ("triple", *(normalise(t) for t in term.value))
-    if term.kind == "iri":
-        return ("iri", term.value)
-    if term.datatype == RDF_LANGSTRING or term.lang:
-        return ("literal", term.value, RDF_LANGSTRING, (term.lang or "").lower())
-    if term.datatype in NUMERIC:
-        try:
-            return ("literal", Decimal(term.value), term.datatype)
-        except InvalidOperation:
-            pass
-    if term.datatype == XSD + "boolean":
-        return ("literal", term.value in ("true", "1"), term.datatype)
-    return ("literal", term.value, term.datatype or XSD_STRING)
-
-
-def canonical(result: Result) -> tuple[Any, ...]:
-    """A result as a comparable value: rows as a multiset, columns in sorted variable order."""
-    if result.kind == "ask":
-        return ("ask", bool(result.boolean))
-    if result.kind == "graph":
-        return ("graph", Counter(tuple(normalise(t) for t in triple) for triple in result.triples))
-    order = sorted(range(len(result.variables)), key=lambda i: result.variables[i])
-    rows: Counter[Row] = Counter(tuple(normalise(row[i]) for i in order) for row in result.rows)
-    return ("select", tuple(result.variables[i] for i in order), rows)
+        raise CskgError(f"--format {name} is for CONSTRUCT/DESCRIBE results")
+    return spec.write(result)

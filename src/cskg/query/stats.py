@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cskg.query.engines import QueryStore, Result, Term
+from cskg.query.model import QueryStore, Result, Term
 from cskg.query.results import compact, format_table
-from cskg.vocab import EV
-
-EVIDENCE_NS = EV
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+from cskg.release import graph_kind
+from cskg.vocab import XSD_INTEGER
 
 
 @dataclass
@@ -29,8 +27,8 @@ def collect(store: QueryStore) -> Stats:
     per_graph = _pairs(
         store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
     )
-    evidence = [(g, n) for g, n in per_graph if g.startswith(EVIDENCE_NS)]
-    graphs = sorted((g, n) for g, n in per_graph if not g.startswith(EVIDENCE_NS))
+    evidence = [(g, n) for g, n in per_graph if graph_kind(g) == "evidence"]
+    graphs = sorted((g, n) for g, n in per_graph if graph_kind(g) != "evidence")
     if evidence:
         graphs.append((f"evidence graphs ({len(evidence)})", sum(n for _, n in evidence)))
     classes = _pairs(
@@ -47,7 +45,7 @@ def collect(store: QueryStore) -> Stats:
 def _table(
     heading: str, column: str, counts: str, pairs: list[tuple[str, int]], iris_in_full: bool = False
 ) -> str:
-    rows = [
+    rows: list[tuple[Term | None, ...]] = [
         (
             Term("literal", name if iris_in_full else compact(name)),
             Term("literal", str(n), XSD_INTEGER),

@@ -661,6 +661,20 @@ def check(
     return shape
 
 
+def query_form(text: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword of the request's tokens, read
+    as far as the text reads as SPARQL (a query sent on to another endpoint may use its own
+    extensions, which `inspect` refuses).
+
+    >>> query_form("PREFIX select: <http://x/> # SELECT\\nASK { ?s select:x ?o }")
+    'ASK'
+    """
+    for word in keywords(text):
+        if word in QUERY_FORMS:
+            return word
+    raise QuerySyntaxError("query: not a SPARQL query (no SELECT, ASK, CONSTRUCT or DESCRIBE)")
+
+
 def keywords(text: str) -> list[str]:
     """The keywords of a request, upper-cased, in order, as far as it reads as SPARQL: a quick
     look at a text that may not parse (the form of a query sent on to another endpoint)."""

@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass
 from typing import IO, Any
 
-from cskg.query.engines import ox_term
+from cskg.query.model import ox_kind, ox_row
 from cskg.query.results import (
     PREFIXES,
     RESULTS_WRITERS,
@@ -31,16 +31,15 @@ class Limits:
     max_bytes: int
 
 
-def graph_formats() -> dict[str, Any]:
-    """Media type -> pyoxigraph format, for CONSTRUCT and DESCRIBE answers."""
+#: the media types of CONSTRUCT and DESCRIBE answers, the default first
+GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")
+
+
+def graph_format(media: str) -> Any:
+    """The pyoxigraph format of one of `GRAPH_TYPES`."""
     import pyoxigraph as ox
 
-    return {
-        "text/turtle": ox.RdfFormat.TURTLE,
-        "application/n-triples": ox.RdfFormat.N_TRIPLES,
-        "application/ld+json": ox.RdfFormat.JSON_LD,
-        "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    }
+    return ox.RdfFormat.from_media_type(media)
 
 
 def write_answer(
@@ -52,18 +51,10 @@ def write_answer(
     Returns the header the server is sent: `status` (200, or 406 when the client accepts no
     format for this kind of answer or the format cannot carry it), `media`, `bytes`, and
     `truncated` (`Truncation.as_json()`) for a cut answer."""
-    import pyoxigraph as ox
-
-    kind = (
-        "ask"
-        if isinstance(answer, ox.QueryBoolean)
-        else "select"
-        if isinstance(answer, ox.QuerySolutions)
-        else "graph"
-    )
+    kind = ox_kind(answer)
     chosen = media["graph" if kind == "graph" else "results"]
     if chosen is None:
-        offered = ", ".join(graph_formats() if kind == "graph" else RESULTS_WRITERS)
+        offered = ", ".join(GRAPH_TYPES if kind == "graph" else RESULTS_WRITERS)
         return {"status": 406, "message": f"this query's results are available as {offered}"}
     try:
         if kind == "graph":
@@ -96,8 +87,7 @@ def _write_results(
         if returned == limits.max_rows:
             truncation = Truncation(returned, "rows", limits.max_rows)
             break
-        row = tuple(None if t is None else ox_term(t, cache) for t in solution)
-        piece = writer.row(row).encode("utf-8")
+        piece = writer.row(ox_row(solution, cache)).encode("utf-8")
         if out.tell() + len(piece) > budget:
             truncation = Truncation(returned, "bytes", limits.max_bytes)
             break
@@ -112,7 +102,7 @@ def _write_graph(answer: Any, media: str, out: IO[bytes], limits: Limits) -> Tru
     half as many until it fits."""
     import pyoxigraph as ox
 
-    fmt = graph_formats()[media]
+    fmt = graph_format(media)
     budget = limits.max_bytes - _TAIL_ROOM
     triples: list[Any] = []
     size = 0

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import os
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING
 
 from starlette.requests import Request
@@ -39,6 +39,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from cskg.query.results import RESULTS_WRITERS
+from cskg.vocab import DCTERMS, FORMATS, RDFS, SD, VOID, XSD
+from cskg.web.answer import GRAPH_TYPES, graph_format
 from cskg.web.negotiation import Offer, negotiate
 from cskg.web.workers import QueryRefused, SparqlService
 
@@ -51,7 +53,6 @@ TRUNCATED_HEADER = "Cskg-Results-Truncated"
 RESULT_ALIASES = {"application/json": "application/sparql-results+json"} | {
     "application/xml": "application/sparql-results+xml"
 }
-GRAPH_TYPES = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"]
 GRAPH_ALIASES = {
     "application/x-turtle": "text/turtle",
     "application/turtle": "text/turtle",
@@ -60,12 +61,12 @@ GRAPH_ALIASES = {
 }
 
 
-def _offer(types: list[str], aliases: dict[str, str]) -> Offer:
+def _offer(types: Iterable[str], aliases: dict[str, str]) -> Offer:
     return [(media, [media, *(a for a, t in aliases.items() if t == media)]) for media in types]
 
 
 #: what the endpoint offers, in its order of preference (the first is the default)
-RESULT_OFFER = _offer(list(RESULTS_WRITERS), RESULT_ALIASES)
+RESULT_OFFER = _offer(RESULTS_WRITERS, RESULT_ALIASES)
 GRAPH_OFFER = _offer(GRAPH_TYPES, GRAPH_ALIASES)
 
 CORS_HEADERS = {
@@ -202,8 +203,6 @@ async def parse_request(request: Request, settings: Settings) -> Operation:
 
 # -- service description ----------------------------------------------------------------------
 
-FORMATS = "http://www.w3.org/ns/formats/"
-
 
 def service_description(endpoint: str, settings: Settings) -> str:
     formats = ", ".join(
@@ -221,11 +220,11 @@ def service_description(endpoint: str, settings: Settings) -> str:
     )
     dataset = settings.base.rstrip("/") + "/dataset"
     return f"""\
-@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
-@prefix void: <http://rdfs.org/ns/void#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix sd: <{SD}> .
+@prefix void: <{VOID}> .
+@prefix dcterms: <{DCTERMS}> .
+@prefix rdfs: <{RDFS}> .
+@prefix xsd: <{XSD}> .
 
 <{endpoint}> a sd:Service ;
     rdfs:label "cskg SPARQL endpoint (read-only)"@en ;
@@ -267,12 +266,8 @@ def _service_description_response(request: Request, settings: Settings) -> Respo
     if media == "text/turtle":
         data = text.encode("utf-8")
     else:
-        fmt = {
-            "application/n-triples": ox.RdfFormat.N_TRIPLES,
-            "application/ld+json": ox.RdfFormat.JSON_LD,
-            "application/rdf+xml": ox.RdfFormat.RDF_XML,
-        }[media]
-        data = ox.serialize(ox.parse(text, format=ox.RdfFormat.TURTLE), format=fmt) or b""
+        parsed = ox.parse(text, format=ox.RdfFormat.TURTLE)
+        data = ox.serialize(parsed, format=graph_format(media)) or b""
     return Response(data, media_type=_with_charset(media), headers={"Vary": "Accept"})
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cskg.vocab import BASE
+
 #: where the identifiers live; `--base` maps them to the server's public origin
-DEFAULT_BASE = "https://w3id.org/cskg"
+DEFAULT_BASE = BASE.rstrip("/")
 GIB = 1024**3
 
 

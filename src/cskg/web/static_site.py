@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from cskg import outdir
 from cskg.errors import CskgError
 from cskg.web.linkeddata import DUMPS, LinkedData, void_graph
-from cskg.web.pages import FORMATS, Linker, instance_path
+from cskg.web.pages import FORMATS, PAGES, Linker, NotFound, serialize
 from cskg.web.settings import Settings
 
 
@@ -149,22 +149,21 @@ def _write_site(site: LinkedData, dist: Path, out: Path, base: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
-    paths = release.resource_paths()
-    for path in [*paths, "ontology"]:
-        linker = Linker(base, static_from=f"{path}.html")
-        for ext in FORMATS:
-            write(f"{path}.{ext}", site._render(path, ext, linker))
-    write("index.html", site.home_page(Linker(base, static_from="index.html")))
-    for cls, _count in release.class_counts():
-        target = instance_path(cls)
-        if target:
-            write(
-                f"{target}.html",
-                site.instances_page(cls, Linker(base, static_from=target + ".html")),
-            )
-    import pyoxigraph as ox
-
-    void = ox.serialize(void_graph(release, base), format=ox.RdfFormat.TURTLE) or b""
+    for page in PAGES:
+        if page.file is None:  # on the server only
+            continue
+        for params in page.copies(release):
+            name = page.file.format(**params)
+            if page.document:  # the resource in every format
+                linker = Linker(base, static_from=f"{name}.html")
+                for ext in FORMATS:
+                    write(f"{name}.{ext}", site.document(name, ext, linker))
+                continue
+            try:
+                write(name, site.render(page, Linker(base, static_from=name), params))
+            except NotFound:  # the server has no such page either
+                continue
+    void = serialize(void_graph(release, base), FORMATS["ttl"])
     write(".well-known/void", void)
     write("void.ttl", void)
     for name, (source, _media) in DUMPS.items():

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from cskg.errors import CskgError
-from cskg.query.engines import Result
+from cskg.query.model import Result
 
 if TYPE_CHECKING:
     from cskg.query.text import QueryText
@@ -193,16 +193,6 @@ def confine(max_memory: int | None, parent: int) -> dict[str, str]:
     return applied
 
 
-def _open_store(release: str, memory: bool) -> Any:
-    import pyoxigraph as ox
-
-    from cskg.query.engines import load_in_memory
-
-    if memory:
-        return load_in_memory(Path(release))
-    return ox.Store.read_only(str(Path(release) / "store"))
-
-
 class _Refusal(Exception):
     """Raised in the worker for a query it will not answer; becomes the header's status."""
 
@@ -267,16 +257,20 @@ def run_job(store: Any, union: dict[str, Any], job: dict[str, Any], out: IO[byte
             return write_answer(answer, job["media"], out, limits)
         except (SyntaxError, ValueError) as error:  # ValueError: a graph name that is no IRI
             raise _Refusal(400, f"syntax error: {_message(error)}") from None
-        except MemoryError:
-            raise _Refusal(507, _memory_message(), exit=True) from None
-        except OSError as error:
-            if error.errno == errno.ENOMEM:
-                raise _Refusal(507, _memory_message(), exit=True) from None
-            raise _Refusal(500, f"query failed: {_message(error)}") from None
-        except RuntimeError as error:
-            raise _Refusal(500, f"query failed: {_message(error)}") from None
+        except (MemoryError, OSError, RuntimeError) as error:
+            raise _failure(error) from None
     except _Refusal as refusal:
         return refusal.header
+
+
+def _failure(error: BaseException) -> _Refusal:
+    """A query that failed while it ran: out of memory (507, and the worker exits, since a
+    MemoryError may have left the interpreter in a poor state) or anything else (500)."""
+    if isinstance(error, MemoryError) or (
+        isinstance(error, OSError) and error.errno == errno.ENOMEM
+    ):
+        return _Refusal(507, _memory_message(), exit=True)
+    return _Refusal(500, f"query failed: {_message(error)}")
 
 
 def _message(error: BaseException) -> str:
@@ -303,16 +297,14 @@ def _serve_jobs(sock: socket.socket, store: Any, union: dict[str, Any]) -> None:
         with os.fdopen(fds[0], "wb", buffering=1 << 16) as out:
             try:
                 header = run_job(store, union, job, out)
-            except MemoryError:
-                header = _Refusal(507, _memory_message(), exit=True).header
             except Exception as error:  # reported; the server decides
-                header = _Refusal(500, f"query failed: {_message(error)}").header
+                header = _failure(error).header
         try:
             sock.sendall(encode(header))
         except OSError:  # the server is gone
             return
         if header.get("exit"):
-            return  # a MemoryError may have left the interpreter in a poor state
+            return
 
 
 def main(argv: list[str]) -> None:
@@ -320,9 +312,9 @@ def main(argv: list[str]) -> None:
     sock = socket.socket(fileno=int(argv[0]))
     applied = confine(int(argv[3]) or None, int(argv[2]))
     try:
-        store = _open_store(argv[1], argv[4:] == ["memory"])
-        from cskg.query.engines import union_options
+        from cskg.query.engines import open_release_store, union_options
 
+        store = open_release_store(Path(argv[1]), memory=argv[4:] == ["memory"])
         union = union_options(store)
     except (OSError, MemoryError, CskgError) as error:
         sock.sendall(encode({"ready": False, "message": _message(error)}))
@@ -487,7 +479,6 @@ class WorkerPool:
         self._idle: asyncio.Queue[Worker] | None = None
         self._all: set[Worker] = set()
         self._replacing: set[asyncio.Task[None]] = set()
-        self.killed = 0  # workers stopped for running too long or dying (for tests and logs)
         self.confinement: dict[str, str] = {}
 
     async def start(self) -> None:
@@ -523,7 +514,6 @@ class WorkerPool:
         self._idle.put_nowait(fresh)
 
     def _replace_later(self, worker: Worker) -> None:
-        self.killed += 1
         task = asyncio.ensure_future(self._replace(worker))
         self._replacing.add(task)
         task.add_done_callback(self._replacing.discard)
@@ -662,12 +652,9 @@ def parse_answer(header: dict[str, Any], data: bytes) -> Answer:
     if header["kind"] == "graph":
         import pyoxigraph as ox
 
-        from cskg.query.engines import ox_term
+        from cskg.query.model import ox_triples
 
-        triples = [
-            (ox_term(t.subject), ox_term(t.predicate), ox_term(t.object))
-            for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
-        ]
+        triples = ox_triples(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
         return Answer("graph", triples=triples, truncated=bool(truncated), limit=limit)
     result = parse_sparql_json(data)
     return Answer(

@@ -1,0 +1,1 @@
+"""Building the release: sources → reason → validate → write, in parts on every core."""

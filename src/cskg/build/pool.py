@@ -1,0 +1,152 @@
+"""Reasoning and validation of the parts (`cskg.build.partition`), on every core.
+
+One part is checked in this process. Several are shared among worker processes, one per core.
+The workers are spawned, not forked: a fork of a process whose other threads hold locks
+(RocksDB's, a thread pool's) can hang. Quads travel to and from the workers as N-Quads, which
+pyoxigraph writes and reads some ten times faster than pickle, and the base that every part
+shares travels once, when a worker starts. An inconsistent part raises `Inconsistent` in the
+worker, and the pool raises it again here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from cskg.build.engines import Engines
+from cskg.build.partition import Parts
+from cskg.build.reason import infer
+from cskg.build.report import ValidationReport
+from cskg.build.shacl import validate
+from cskg.build.sources import graph_to_triples, rdflib_triples, serialized, shapes_graph
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """What one part gives: its inferred triples, its report, and the seconds each step took."""
+
+    inferred: list[ox.Triple]
+    report: ValidationReport
+    reason_seconds: float
+    validate_seconds: float
+
+
+@dataclass(frozen=True)
+class _Shipped:
+    """A `PartResult` on its way back from a worker, the triples as N-Triples."""
+
+    inferred_nt: bytes
+    report: ValidationReport
+    reason_seconds: float
+    validate_seconds: float
+
+    def unpack(self) -> PartResult:
+        inferred = [q.triple for q in ox.parse(self.inferred_nt, format=ox.RdfFormat.N_TRIPLES)]
+        return PartResult(inferred, self.report, self.reason_seconds, self.validate_seconds)
+
+
+def check_parts(
+    parts: Parts, shape_triples: list[ox.Triple], engines: Engines
+) -> Iterator[PartResult]:
+    """The result of each part, in order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    shapes_nt = serialized(shape_triples, ox.RdfFormat.N_TRIPLES)
+    workers = min(len(parts) // 2, len(os.sched_getaffinity(0)))
+    if workers < 2:
+        checker = PartChecker(shape_triples, shapes_nt, engines, base=[])
+        yield from map(checker.check, parts)
+        return
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(shape_triples, shapes_nt, engines, _nquads(parts.base)),
+    ) as pool:
+        tasks = (_nquads(group) for group in parts.groups)
+        for shipped in pool.map(_check_group, tasks, chunksize=4):
+            yield shipped.unpack()
+
+
+class PartChecker:
+    """Checks parts that share a `base`, with one engine set and one set of shapes."""
+
+    def __init__(
+        self,
+        shape_triples: list[ox.Triple],
+        shapes_nt: bytes,
+        engines: Engines,
+        base: list[ox.Quad],
+    ) -> None:
+        # an rdflib Graph of the shapes, for pyshacl and for the report's labels; made here,
+        # not in the load step, which the default engines (pyrudof) would pay for in vain
+        self.shapes = shapes_graph(shape_triples)
+        self.shapes_nt = shapes_nt
+        self.engines = engines
+        self.base = base
+        self.terms: dict[object, object] = {}  # the base's terms as rdflib terms, made once
+        rdflib_triples(base, self.terms)  # type: ignore[arg-type]
+
+    def check(self, part: list[ox.Quad]) -> PartResult:
+        """Reason over and validate one whole part (the base included)."""
+        from rdflib import Graph
+
+        began = time.perf_counter()
+        # a copy of the base's terms: the part's own are not kept for the next part
+        merged = rdflib_triples(part, dict(self.terms))  # type: ignore[arg-type]
+        inferred = infer(merged, self.engines.reasoner)
+        part_inferred = list(graph_to_triples(inferred))
+        reasoned = time.perf_counter()
+        # pyrudof reads N-Triples: written by pyoxigraph from the quads at hand, not converted
+        # back from rdflib; it needs no rdflib Graph (the report's labels are looked up in the
+        # N-Triples when there are results)
+        data_nt = serialized(
+            dict.fromkeys([*(q.triple for q in part), *part_inferred]), ox.RdfFormat.N_TRIPLES
+        )
+        data_graph = None
+        if self.engines.validator.needs_graph:
+            data_graph = Graph()
+            for triple in (*merged, *inferred):
+                data_graph.add(triple)
+        report = validate(
+            data_graph,
+            self.shapes,
+            self.engines.validator,
+            data_ntriples=data_nt,
+            shapes_ntriples=self.shapes_nt,
+        )
+        return PartResult(part_inferred, report, reasoned - began, time.perf_counter() - reasoned)
+
+    def check_group(self, group_nquads: bytes) -> _Shipped:
+        """`check` of the base and these quads, the result ready to travel."""
+        group = list(ox.parse(group_nquads, format=ox.RdfFormat.N_QUADS))
+        result = self.check(self.base + group)
+        inferred_nt = serialized(result.inferred, ox.RdfFormat.N_TRIPLES)
+        return _Shipped(inferred_nt, result.report, result.reason_seconds, result.validate_seconds)
+
+
+def _nquads(quads: list[ox.Quad]) -> bytes:
+    return serialized(quads, ox.RdfFormat.N_QUADS)
+
+
+#: a worker process's checker, made once by `_start_worker` (a pool's initializer can leave its
+#: work nowhere else)
+_worker_checker: PartChecker | None = None
+
+
+def _start_worker(
+    shape_triples: list[ox.Triple], shapes_nt: bytes, engines: Engines, base_nquads: bytes
+) -> None:
+    global _worker_checker
+    base = list(ox.parse(base_nquads, format=ox.RdfFormat.N_QUADS))
+    _worker_checker = PartChecker(shape_triples, shapes_nt, engines, base)
+
+
+def _check_group(group_nquads: bytes) -> _Shipped:
+    assert _worker_checker is not None, "a worker checks parts only once started"
+    return _worker_checker.check_group(group_nquads)

@@ -1,0 +1,126 @@
+"""The lab's commands: `cskg synth` (synthetic corpora) and `cskg bench` (measurements)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cskg.cli.options import Command, root
+from cskg.errors import CskgError
+
+if TYPE_CHECKING:
+    from cskg.lab.bench import ScaleReport
+
+
+def _synth_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--papers", type=int, required=True, help="how many papers to write")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed (the same seed, the same bytes)"
+    )
+    parser.add_argument(
+        "--out", required=True, help="project folder to write (data/, ontology/, queries/)"
+    )
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    from cskg.lab.synth import synth
+
+    result = synth(root(args), Path(args.out), args.papers, args.seed)
+    each = sorted(set(result.triples_per_paper))
+    print(
+        f"cskg: {result.papers} synthetic papers ({result.triples} triples, "
+        f"{'/'.join(map(str, each))} per paper) written to {result.out}; "
+        f"build them with `cskg --root {result.out} build`",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runs", type=int, default=5, help="runs per measurement (median reported)"
+    )
+    parser.add_argument(
+        "--no-virtuoso", action="store_true", help="leave Virtuoso out even if installed"
+    )
+    parser.add_argument(
+        "--scale",
+        metavar="SIZES",
+        help="instead of the paper suite, synthetic corpora of these sizes, e.g. 1,10,100,1000",
+    )
+    for flag, text in (
+        ("--rdflib-max", "run rdflib's engine up to this many papers (each query in a budget)"),
+        ("--push-max", "time `cskg push` into a fresh Virtuoso up to this many papers"),
+        ("--publish-max", "time `cskg publish` (a file per document) up to this many papers"),
+    ):
+        parser.add_argument(
+            flag, type=int, default=100, metavar="PAPERS", help=f"with --scale, {text}"
+        )
+    parser.add_argument(
+        "--out",
+        help="also write the Markdown report to this file (with --scale, the plot beside it, .png)",
+    )
+
+
+def _progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(n) for n in text.split(",")]
+    except ValueError:
+        raise CskgError(f"--scale takes sizes such as 1,10,100: {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise CskgError("--scale sizes must be at least 1")
+    return sorted(set(sizes))
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from cskg.lab.bench import plot_scale, run_bench, run_scale
+
+    out = Path(args.out) if args.out else None
+    if not args.scale:
+        report = run_bench(
+            root(args), runs=args.runs, use_virtuoso=not args.no_virtuoso, progress=_progress
+        )
+        text = report.to_markdown()
+        sys.stdout.write(text)
+        if out:
+            out.write_text(text, encoding="utf-8")
+        return 0
+
+    def write_so_far(report: ScaleReport) -> None:  # a long run keeps what it measured
+        if out:
+            out.write_text(report.to_markdown(), encoding="utf-8")
+            plot_scale(report, out.with_suffix(".png"))
+
+    scale = run_scale(
+        root(args),
+        _sizes(args.scale),
+        runs=args.runs,
+        rdflib_max=args.rdflib_max,
+        push_max=args.push_max,
+        publish_max=args.publish_max,
+        use_virtuoso=not args.no_virtuoso,
+        progress=_progress,
+        on_point=write_so_far,
+    )
+    sys.stdout.write(scale.to_markdown())
+    return 0
+
+
+SYNTH = Command(
+    "synth",
+    "write a synthetic corpus of N papers shaped like the real one",
+    _synth_arguments,
+    run_synth,
+)
+BENCH = Command(
+    "bench",
+    "measure build and library queries, engines side by side",
+    _bench_arguments,
+    run_bench,
+)

@@ -1,0 +1,132 @@
+"""`cskg query` (a library query, a file or inline SPARQL, here or on an endpoint) and
+`cskg queries` (the library).
+
+This is the fast path: nothing here imports rdflib, networkx or an HTTP client unless the query
+asks for an engine that needs one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cskg.cli.options import Command, dist, format_of, root
+from cskg.errors import CskgError
+
+
+def _query_arguments(parser: argparse.ArgumentParser) -> None:
+    from cskg.query.engines import ENGINES
+    from cskg.query.remote import MAX_BYTES
+    from cskg.query.results import RESULT_FORMATS
+
+    parser.add_argument("query", nargs="?", help="library query name or .rq file")
+    parser.add_argument("-e", "--expression", help="inline SPARQL query")
+    parser.add_argument(
+        "--format",
+        choices=list(RESULT_FORMATS),
+        help="result format (default: from the --out file's extension, else table for "
+        "SELECT and ASK, turtle for CONSTRUCT and DESCRIBE)",
+    )
+    parser.add_argument(
+        "-o", "--out", help="write the answer to this file (default: standard output)"
+    )
+    parser.add_argument("--asserted", action="store_true", help="leave inferred triples out")
+    parser.add_argument(
+        "--endpoint", help="run on this remote SPARQL endpoint instead of the release"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="with --endpoint: seconds each request may take in all (connecting, sending, the "
+        "whole answer), default 30",
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=int,
+        default=MAX_BYTES,
+        metavar="N",
+        help=f"with --endpoint: refuse an answer larger than N bytes (default {MAX_BYTES}, 64 MiB)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="oxigraph",
+        help="embedded query engine: the store on disk, the release loaded into memory "
+        "(for many queries in one process), or rdflib's (the slow reference)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let SERVICE and FROM <url> reach the network (off by default)",
+    )
+
+
+def _query_text(args: argparse.Namespace) -> str:
+    from cskg.query.library import read_stdin, resolve
+
+    if args.expression and args.query:
+        raise CskgError("give a query name or file, or -e SPARQL, not both")
+    if args.expression:
+        return str(args.expression)
+    if args.query == "-":
+        return read_stdin()
+    if args.query:
+        return resolve(root(args) / "queries", args.query)[1]
+    raise CskgError("no query: give a library name (see `cskg queries`), a .rq file or -e SPARQL")
+
+
+def run_query(args: argparse.Namespace) -> int:
+    from cskg.query.engines import open_store
+    from cskg.query.results import RESULT_FORMATS, render
+
+    text = _query_text(args)
+    store = open_store(
+        dist(args),
+        engine=args.engine,
+        endpoint=args.endpoint,
+        timeout=args.timeout,
+        max_bytes=args.max_bytes,
+        allow_remote=args.allow_remote,
+    )
+    with store:
+        result = store.query(text, asserted=args.asserted)
+    answer = render(result, format_of(args.format, args.out, RESULT_FORMATS))
+    if args.out:
+        _write_answer(Path(args.out), answer)
+    else:
+        sys.stdout.write(answer)
+    return 0
+
+
+def _write_answer(path: Path, answer: str) -> None:
+    try:
+        path.write_text(answer, encoding="utf-8", newline="")  # CSV rows end in CRLF as written
+    except OSError as error:
+        raise CskgError(f"cannot write {path}: {error.strerror}") from None
+
+
+def _queries_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", help="query to show")
+
+
+def run_queries(args: argparse.Namespace) -> int:
+    from cskg.query.library import find, load_library
+
+    folder = root(args) / "queries"
+    if args.name:
+        query = find(folder, args.name)
+        sys.stdout.write(f"{query.name}: {query.title}\n\n{query.text}")
+        return 0
+    for query in load_library(folder):
+        print(f"{query.name} — {query.question or query.title}")
+    return 0
+
+
+QUERY = Command(
+    "query", "run a library query, a query file, or inline SPARQL", _query_arguments, run_query
+)
+QUERIES = Command(
+    "queries", "list the query library, or show one query", _queries_arguments, run_queries
+)
