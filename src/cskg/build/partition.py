@@ -17,6 +17,12 @@ only, and no data states two values of one for a concept. The shapes are evaluat
 every shape of the project looks at a node, its neighbours and the tables of one paper (the
 growth-rate shape compares market sizes of one area, which is a shared concept: on the whole
 corpus it would compare one paper's figures with another's).
+
+A shape that names its focus nodes (`sh:targetNode`) is evaluated, for each such node, in the
+part that holds it (names it in one of the part's own statements), and for a node that no part
+holds, in the first part only: a fact added on its own (an entity linked to nothing, a list of
+blank nodes) makes a part of its own, in which the paper's tables must not be looked for, and a
+table that is missing altogether is still reported, once (`targets_left_out`).
 """
 
 from __future__ import annotations
@@ -25,12 +31,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
+from typing import Any
 
 import pyoxigraph as ox
 
-from cskg.vocab import BASE, CONCEPT, EV, GRAPH_ONTOLOGY
+from cskg.vocab import BASE, CONCEPT, EV, GRAPH_ONTOLOGY, SH
 
 ID_BASE = BASE + "id/"
+TARGET_NODE = ox.NamedNode(SH + "targetNode")
 
 
 def paper_local(iri: str) -> bool:
@@ -148,3 +156,29 @@ class _Linker:
                     if not o_shared:
                         union(o, graph)
         return anchors
+
+
+def targets_left_out(parts: Parts, shape_triples: list[ox.Triple]) -> list[frozenset[str]]:
+    """For each part, the `sh:targetNode` nodes whose shapes do not look at it (see the module
+    docstring): held by another part, or held by none and this is not the first part."""
+    targets = {t.object for t in shape_triples if t.predicate == TARGET_NODE}
+    if not targets:
+        return [frozenset()] * len(parts)
+    held = [_held(group, targets) for group in parts.groups] or [set()]
+    orphans = targets.difference(*held)
+    every = {node.value for node in targets if isinstance(node, ox.NamedNode)}
+    return [
+        frozenset(every - {n.value for n in (nodes | orphans if i == 0 else nodes)})
+        for i, nodes in enumerate(held)
+    ]
+
+
+def _held(group: list[ox.Quad], targets: set[Any]) -> set[Any]:
+    """The target nodes that a part's own statements name."""
+    nodes: set[Any] = set()
+    for q in group:
+        if q.subject in targets:
+            nodes.add(q.subject)
+        if q.object in targets:
+            nodes.add(q.object)
+    return nodes

@@ -14,15 +14,19 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from cskg.build.engines import Engines
-from cskg.build.partition import Parts
+from cskg.build.partition import TARGET_NODE, Parts, targets_left_out
 from cskg.build.reason import infer
 from cskg.build.report import ValidationReport
 from cskg.build.shacl import validate
 from cskg.build.sources import graph_to_triples, rdflib_triples, serialized, shapes_graph
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,11 @@ def check_parts(
     from concurrent.futures import ProcessPoolExecutor
 
     shapes_nt = serialized(shape_triples, ox.RdfFormat.N_TRIPLES)
+    left_out = targets_left_out(parts, shape_triples)
     workers = min(len(parts) // 2, len(os.sched_getaffinity(0)))
     if workers < 2:
         checker = PartChecker(shape_triples, shapes_nt, engines, base=[])
-        yield from map(checker.check, parts)
+        yield from map(checker.check, parts, left_out)
         return
     with ProcessPoolExecutor(
         workers,
@@ -68,7 +73,7 @@ def check_parts(
         initializer=_start_worker,
         initargs=(shape_triples, shapes_nt, engines, _nquads(parts.base)),
     ) as pool:
-        tasks = (_nquads(group) for group in parts.groups)
+        tasks = ((_nquads(group), out) for group, out in zip(parts.groups, left_out, strict=True))
         for shipped in pool.map(_check_group, tasks, chunksize=4):
             yield shipped.unpack()
 
@@ -85,15 +90,33 @@ class PartChecker:
     ) -> None:
         # an rdflib Graph of the shapes, for pyshacl and for the report's labels; made here,
         # not in the load step, which the default engines (pyrudof) would pay for in vain
-        self.shapes = shapes_graph(shape_triples)
-        self.shapes_nt = shapes_nt
+        self.shape_triples = shape_triples
+        self.variants: dict[frozenset[str], tuple[Graph, bytes]] = {
+            frozenset(): (shapes_graph(shape_triples), shapes_nt)
+        }
         self.engines = engines
         self.base = base
         self.terms: dict[object, object] = {}  # the base's terms as rdflib terms, made once
         rdflib_triples(base, self.terms)  # type: ignore[arg-type]
 
-    def check(self, part: list[ox.Quad]) -> PartResult:
-        """Reason over and validate one whole part (the base included)."""
+    def shapes(self, left_out: frozenset[str]) -> tuple[Graph, bytes]:
+        """The shapes (as a graph and as N-Triples) without the target nodes `left_out`; a
+        corpus has few such variants, each made once."""
+        if left_out not in self.variants:
+            kept = [
+                t
+                for t in self.shape_triples
+                if not (t.predicate == TARGET_NODE and getattr(t.object, "value", None) in left_out)
+            ]
+            self.variants[left_out] = (
+                shapes_graph(kept),
+                serialized(kept, ox.RdfFormat.N_TRIPLES),
+            )
+        return self.variants[left_out]
+
+    def check(self, part: list[ox.Quad], left_out: frozenset[str] = frozenset()) -> PartResult:
+        """Reason over and validate one whole part (the base included), its shapes without the
+        target nodes `left_out` (`cskg.build.partition.targets_left_out`)."""
         from rdflib import Graph
 
         began = time.perf_counter()
@@ -113,19 +136,21 @@ class PartChecker:
             data_graph = Graph()
             for triple in (*merged, *inferred):
                 data_graph.add(triple)
+        shapes, shapes_nt = self.shapes(left_out)
         report = validate(
             data_graph,
-            self.shapes,
+            shapes,
             self.engines.validator,
             data_ntriples=data_nt,
-            shapes_ntriples=self.shapes_nt,
+            shapes_ntriples=shapes_nt,
         )
         return PartResult(part_inferred, report, reasoned - began, time.perf_counter() - reasoned)
 
-    def check_group(self, group_nquads: bytes) -> _Shipped:
-        """`check` of the base and these quads, the result ready to travel."""
+    def check_group(self, task: tuple[bytes, frozenset[str]]) -> _Shipped:
+        """`check` of the base and these quads (N-Quads), the result ready to travel."""
+        group_nquads, left_out = task
         group = list(ox.parse(group_nquads, format=ox.RdfFormat.N_QUADS))
-        result = self.check(self.base + group)
+        result = self.check(self.base + group, left_out)
         inferred_nt = serialized(result.inferred, ox.RdfFormat.N_TRIPLES)
         return _Shipped(inferred_nt, result.report, result.reason_seconds, result.validate_seconds)
 
@@ -147,6 +172,6 @@ def _start_worker(
     _worker_checker = PartChecker(shape_triples, shapes_nt, engines, base)
 
 
-def _check_group(group_nquads: bytes) -> _Shipped:
+def _check_group(task: tuple[bytes, frozenset[str]]) -> _Shipped:
     assert _worker_checker is not None, "a worker checks parts only once started"
-    return _worker_checker.check_group(group_nquads)
+    return _worker_checker.check_group(task)

@@ -1,0 +1,128 @@
+"""Curating the graph: a fact added as the README's "How to add a fact" says validates and builds.
+
+The build and `cskg validate` check the data part by part (`cskg.build.partition`); a fact added
+on its own makes a part of its own, in which the shapes that name the paper's tables and counts
+(`sh:targetNode`) must not look for them, while a real violation in the same file is still found.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import REAL_ROOT
+
+from cskg.build.partition import Parts, split_parts, targets_left_out
+from cskg.cli import main
+from cskg.vocab import SH
+
+PREFIXES = """\
+@prefix cskg: <https://w3id.org/cskg/ontology#> .
+@prefix agency: <https://w3id.org/cskg/id/agency/> .
+@prefix ent: <https://w3id.org/cskg/id/enterprise/> .
+@prefix policy: <https://w3id.org/cskg/id/policy/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+"""
+CURATION = "<https://w3id.org/cskg/graph/curation>"
+AGENCY = 'agency:test-bureau a cskg:Agency ; rdfs:label "Test Bureau"@en , "测试局"@zh .'
+ADDED = {
+    "unlinked-agency": AGENCY,
+    "blank-node": AGENCY + ' [] rdfs:comment "a remark of the curators"@en .',
+    "list": AGENCY
+    + " agency:test-bureau rdfs:seeAlso ( <http://example.org/a> <http://example.org/b> ) .",
+    "enterprise-linked-to-a-policy": 'ent:test-co a cskg:Enterprise ; rdfs:label "Test Co."@en ,'
+    ' "测试公司"@zh ; cskg:relatesTo policy:12th-fyp-information-security-industry-plan .',
+}
+
+
+def curation_file(folder: Path, statements: str) -> Path:
+    path = folder / "curation-test.trig"
+    path.write_text(f"{PREFIXES}{CURATION} {{\n{statements}\n}}\n", encoding="utf-8")
+    return path
+
+
+def validate(release: Path, path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["--dist", str(release), "validate", str(path)])
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(ADDED))
+def test_an_added_fact_validates(
+    name: str, release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = validate(release, curation_file(tmp_path, ADDED[name]), capsys)
+    assert code == 0, out
+    assert "Conforms" in out
+
+
+def test_a_real_violation_beside_it_is_still_found(
+    release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the same new agency, and one with a Chinese name only: the English label is required
+    unnamed = 'agency:unnamed-bureau a cskg:Agency ; rdfs:label "无名局"@zh .'
+    code, out = validate(release, curation_file(tmp_path, AGENCY + " " + unnamed), capsys)
+    assert code == 1
+    assert "agency:unnamed-bureau" in out
+    assert "Table 1" not in out and "142" not in out  # nothing about what the file did not touch
+
+
+def test_the_release_builds_with_an_added_fact(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    for folder in ("ontology", "data", "queries"):
+        shutil.copytree(REAL_ROOT / folder, project / folder)
+    curation_file(project / "data", ADDED["list"])
+    assert main(["--root", str(project), "build", "-q"]) == 0
+    dump = (project / "dist" / "cskg.nq").read_text(encoding="utf-8")
+    assert "<https://w3id.org/cskg/id/agency/test-bureau>" in dump
+
+
+# -- the rule itself, on small parts -------------------------------------------------------------
+
+ID = "https://w3id.org/cskg/id/"
+EV = "https://w3id.org/cskg/graph/evidence/"
+
+
+def quad(s: str, p: str, o: str, g: str) -> ox.Quad:
+    return ox.Quad(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o), ox.NamedNode(g))
+
+
+def targeting(*nodes: str) -> list[ox.Triple]:
+    shape = ox.NamedNode("urn:shape")
+    return [ox.Triple(shape, ox.NamedNode(SH + "targetNode"), ox.NamedNode(n)) for n in nodes]
+
+
+def test_a_target_is_looked_at_in_the_part_that_holds_it_and_an_orphan_in_the_first() -> None:
+    table, orphan = ID + "dataset/table-1", ID + "dataset/table-9"
+    link = "https://w3id.org/cskg/ontology#mentions"
+    parts = split_parts(
+        [
+            quad(EV + "a", link, ID + "policy/p", EV + "a"),  # part 0: paper A
+            quad(EV + "b", link, table, EV + "b"),  # part 1: paper B holds the table
+            quad(ID + "agency/x", link, ID + "agency/y", CURATION[1:-1]),  # part 2: a lone fact
+        ]
+    )
+    assert len(parts.groups) == 3
+    left_out = targets_left_out(parts, targeting(table, orphan))
+    assert left_out == [frozenset({table}), frozenset({orphan}), frozenset({table, orphan})]
+
+
+def test_an_entity_linked_to_two_papers_joins_them_in_one_part() -> None:
+    table = ID + "dataset/table-1"
+    link = "https://w3id.org/cskg/ontology#mentions"
+    parts = split_parts(
+        [
+            quad(EV + "a", link, table, EV + "a"),
+            quad(EV + "b", link, ID + "policy/p", EV + "b"),
+            quad(ID + "enterprise/e", link, table, CURATION[1:-1]),
+            quad(ID + "enterprise/e", link, ID + "policy/p", CURATION[1:-1]),
+        ]
+    )
+    assert len(parts.groups) == 1
+    assert targets_left_out(parts, targeting(table)) == [frozenset()]
+
+
+def test_without_targeted_shapes_nothing_is_left_out() -> None:
+    parts = Parts(base=[], groups=[[], []])
+    assert targets_left_out(parts, []) == [frozenset(), frozenset()]
