@@ -442,3 +442,27 @@ def test_formats_that_can_fetch_are_refused(built, mini_root, tmp_path, capsys, 
     assert main(["--root", str(mini_root), "validate", str(extra)]) == 2
     err = capsys.readouterr().err
     assert str(extra.name) in err and "Traceback" not in err
+
+
+def test_a_release_carries_its_version_and_build_time(mini_root, tmp_path, monkeypatch, capsys):
+    # SOURCE_DATE_EPOCH fixes the build time (reproducible builds); the time is in build.json,
+    # in void.ttl as dcterms:modified, and on the published home page with the version
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764720000")  # 2025-12-03T00:00:00Z
+    assert main(["--root", str(mini_root), "build", "-q"]) == 0
+    dist = mini_root / "dist"
+    info = json.loads((dist / "build.json").read_text(encoding="utf-8"))
+    assert (info["version"], info["built"]) == (__version__, "2025-12-03T00:00:00Z")
+    void = rdflib.Graph().parse(dist / "void.ttl")
+    dataset = rdflib.URIRef("https://w3id.org/cskg/dataset")
+    modified = void.value(dataset, rdflib.URIRef("http://purl.org/dc/terms/modified"))
+    assert modified == rdflib.Literal("2025-12-03T00:00:00Z", datatype=rdflib.XSD.dateTime)
+    assert str(void.value(dataset, rdflib.URIRef("http://www.w3.org/ns/dcat#version"))) == (
+        __version__
+    )
+    site = tmp_path / "site"
+    base = "https://example.org/cskg"
+    assert main(["--dist", str(dist), "publish", "--out", str(site), "--base", base]) == 0
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert f"<dd>{__version__}</dd>" in home
+    assert '<time datetime="2025-12-03T00:00:00Z">2025-12-03T00:00:00Z</time>' in home
+    capsys.readouterr()

@@ -36,7 +36,7 @@ from cskg.build.sources import (
     stamp_version,
     triples_to_graph,
 )
-from cskg.build.void import count
+from cskg.build.void import built_at, count
 from cskg.build.write import load_store, order_quads, write_release
 from cskg.errors import CskgError
 from cskg.vocab import GRAPH_INFERRED
@@ -56,6 +56,7 @@ class BuildResult:
     engines: dict[str, str]  # {"reasoner": name, "validator": name}
     counts: dict[str, object] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    built: str = field(default_factory=built_at)  # UTC, to the second (`void.built_at`)
 
 
 def build(
@@ -164,7 +165,7 @@ class _Run:
         with outdir.writing(self.out, "release") as new:
             started = time.perf_counter()
             ordered = order_quads(quads)
-            write_release(new, ordered, shapes, result.report, result.counts)
+            write_release(new, ordered, shapes, result.report, result.counts, result.built)
             self.done("write", time.perf_counter() - started)
 
             started = time.perf_counter()
@@ -178,6 +179,7 @@ class _Run:
 def _write_build_json(folder: Path, result: BuildResult) -> None:
     data = {
         "version": __version__,
+        "built": result.built,
         "engines": result.engines,
         "conforms": result.conforms,
         "counts": result.counts,

@@ -6,6 +6,8 @@ thousands of triples here, which rdflib's Turtle writer takes minutes over.
 
 from __future__ import annotations
 
+import os
+import time
 from collections import Counter
 
 import pyoxigraph as ox
@@ -116,8 +118,17 @@ class _Description:
         self.add(s, p, ox.Literal(str(n), datatype=ox.NamedNode(XSD_INTEGER)))
 
 
-def void_description(quads: list[ox.Quad], counts: dict[str, object]) -> str:
-    """VoID and DCAT description of the release (void.ttl)."""
+def built_at() -> str:
+    """When a release is built, in UTC to the second: the time now, or `SOURCE_DATE_EPOCH`'s
+    when it is set (the reproducible-builds convention: two builds of the same sources with the
+    same value give the same files)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    seconds = int(epoch) if epoch.isdigit() else time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def void_description(quads: list[ox.Quad], counts: dict[str, object], built: str) -> str:
+    """VoID and DCAT description of the release (void.ttl), `built` its build time."""
     ds = ox.NamedNode(RELEASE_DATASET)
     out = _Description()
     out.add(ds, RDF_TYPE, ox.NamedNode(VOID + "Dataset"))
@@ -132,6 +143,7 @@ def void_description(quads: list[ox.Quad], counts: dict[str, object]) -> str:
     out.add(ds, DCTERMS + "license", ox.NamedNode(DATA_LICENSE))
     out.add(ds, DCTERMS + "source", ox.NamedNode(f"https://doi.org/{PAPER_DOI}"))
     out.add(ds, DCAT + "version", ox.Literal(__version__))
+    out.add(ds, DCTERMS + "modified", ox.Literal(built, datatype=ox.NamedNode(XSD + "dateTime")))
     out.add(ds, VOID + "uriSpace", ox.Literal(BASE + "id/"))
     for key, prop in VOID_FIGURES:
         out.number(ds, VOID + prop, counts[key])

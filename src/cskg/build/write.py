@@ -44,8 +44,9 @@ def write_release(
     shape_triples: list[ox.Triple],
     report: ValidationReport,
     counts: dict[str, object],
+    built: str,
 ) -> None:
-    """Every file of the release but the store and build.json."""
+    """Every file of the release but the store and build.json; `built` is its build time."""
     ox.serialize(quads, str(folder / "cskg.nq"), format=ox.RdfFormat.N_QUADS)
     ox.serialize(quads, str(folder / "cskg.trig"), format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
     ontology_graph = ox.NamedNode(GRAPH_ONTOLOGY)
@@ -59,7 +60,7 @@ def write_release(
     )
     (folder / "validation.ttl").write_text(report.to_turtle(), encoding="utf-8")
     (folder / "validation.txt").write_text(report.to_text(), encoding="utf-8")
-    (folder / "void.ttl").write_text(void_description(quads, counts), encoding="utf-8")
+    (folder / "void.ttl").write_text(void_description(quads, counts, built), encoding="utf-8")
 
 
 def _write_jsonld(path: Path, triples: list[ox.Triple]) -> None:

@@ -461,6 +461,7 @@ class ReleaseView:
         """Title, description, licence and source from void.ttl; counts from build.json."""
         info: dict[str, Any] = {"counts": self.build.get("counts", {}), "version": ""}
         info["version"] = self.build.get("version", "")
+        info["built"] = self.build.get("built", "")
         path = self.dist / "void.ttl"
         if path.exists():
             for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
