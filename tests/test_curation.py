@@ -126,3 +126,19 @@ def test_an_entity_linked_to_two_papers_joins_them_in_one_part() -> None:
 def test_without_targeted_shapes_nothing_is_left_out() -> None:
     parts = Parts(base=[], groups=[[], []])
     assert targets_left_out(parts, []) == [frozenset(), frozenset()]
+
+
+# -- exact to the paper ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence", ["mobile-internet-new-battlefield", "mobile-internet-security-scope"]
+)
+def test_the_sentences_before_a_closing_citation_carry_it(sentence: str, release: Path) -> None:
+    # §4.2.2: "Mobile internet has become ... mobile environments. The polices of the MIIT ...
+    # mobile application programs [5]." — the run of sentences rests on reference [5]
+    store = ox.Store.read_only(str(release / "store"))
+    cited = store.query(
+        f"SELECT ?ref WHERE {{ <{EV}{sentence}> <https://w3id.org/cskg/ontology#cites> ?ref }}"
+    )
+    assert [row["ref"].value for row in cited] == ["https://w3id.org/cskg/id/reference/5"]
