@@ -83,6 +83,7 @@ class CSKG(DefinedNamespace):
     operatesIn: URIRef
     partOf: URIRef
     productSegment: URIRef
+    progressIn: URIRef
     proposedBy: URIRef
     publishedBy: URIRef
     refArea: URIRef
