@@ -142,3 +142,63 @@ def test_the_sentences_before_a_closing_citation_carry_it(sentence: str, release
         f"SELECT ?ref WHERE {{ <{EV}{sentence}> <https://w3id.org/cskg/ontology#cites> ?ref }}"
     )
     assert [row["ref"].value for row in cited] == ["https://w3id.org/cskg/id/reference/5"]
+
+
+# -- dates of any precision, as intervals ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "datatype", "days"),
+    [
+        ("2011", "gYear", ("2011-01-01", "2011-12-31")),
+        ("2014-02", "gYearMonth", ("2014-02-01", "2014-02-28")),
+        ("2016-02", "gYearMonth", ("2016-02-01", "2016-02-29")),
+        ("2015-07-06", "date", ("2015-07-06", "2015-07-06")),
+        ("2014-13", "gYearMonth", None),
+    ],
+)
+def test_a_date_stands_for_its_days(value: str, datatype: str, days: tuple[str, str]) -> None:
+    from cskg.build.dates import first_and_last_day
+
+    literal = ox.Literal(
+        value, datatype=ox.NamedNode(f"http://www.w3.org/2001/XMLSchema#{datatype}")
+    )
+    assert first_and_last_day(literal) == days
+
+
+def test_an_end_date_gives_the_latest_day() -> None:
+    from cskg.build.dates import date_bounds
+
+    cskg, xsd = "https://w3id.org/cskg/ontology#", "http://www.w3.org/2001/XMLSchema#"
+    plan, target = ox.NamedNode(ID + "policy/plan"), ox.NamedNode(ID + "policy/target")
+    year = ox.NamedNode(xsd + "gYear")
+    bounds = date_bounds(
+        [
+            ox.Triple(plan, ox.NamedNode(cskg + "date"), ox.Literal("2011", datatype=year)),
+            ox.Triple(plan, ox.NamedNode(cskg + "endDate"), ox.Literal("2015", datatype=year)),
+            ox.Triple(target, ox.NamedNode(cskg + "endDate"), ox.Literal("2015", datatype=year)),
+        ]
+    )
+    found = {(t.subject.value, t.predicate.value[len(cskg) :], t.object.value) for t in bounds}
+    assert found == {
+        (plan.value, "earliest", "2011-01-01"),
+        (plan.value, "latest", "2015-12-31"),
+        (target.value, "latest", "2015-12-31"),
+    }
+
+
+def test_a_range_filter_keeps_every_precision(release: Path) -> None:
+    store = ox.Store.read_only(str(release / "store"))
+    prefix = "PREFIX cskg: <https://w3id.org/cskg/ontology#> "
+    prefix += "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> "
+
+    def things(where: str) -> set[str]:
+        return {row["x"].value for row in store.query(prefix + f"SELECT ?x WHERE {{ {where} }}")}
+
+    dated = things("?x cskg:date ?d")
+    since_2014 = things('?x cskg:earliest ?e FILTER(?e >= "2014-01-01"^^xsd:date)')
+    by_year = things('?x cskg:date ?d FILTER(?d >= "2014"^^xsd:gYear)')
+    # the gYear comparison silently drops the months; the days keep them all
+    assert by_year < since_2014 < dated
+    assert ID + "policy/12th-fyp-information-security-industry-plan" in dated - since_2014
+    assert ID + "event/establishment-of-the-leading-group-office" in since_2014 - by_year

@@ -94,8 +94,10 @@ class CSKG(DefinedNamespace):
     # Datatype properties
     attainment: URIRef
     date: URIRef
+    earliest: URIRef
     endDate: URIRef
     growthRate: URIRef
+    latest: URIRef
     marketSize: URIRef
     memberCount: URIRef
     printedValue: URIRef

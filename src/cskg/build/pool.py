@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from cskg.build.dates import date_bounds
 from cskg.build.engines import Engines
 from cskg.build.partition import TARGET_NODE, Parts, targets_left_out
 from cskg.build.reason import infer
@@ -123,7 +124,8 @@ class PartChecker:
         # a copy of the base's terms: the part's own are not kept for the next part
         merged = rdflib_triples(part, dict(self.terms))  # type: ignore[arg-type]
         inferred = infer(merged, self.engines.reasoner)
-        part_inferred = list(graph_to_triples(inferred))
+        bounds = date_bounds(q.triple for q in part)
+        part_inferred = list(graph_to_triples(inferred)) + bounds
         reasoned = time.perf_counter()
         # pyrudof reads N-Triples: written by pyoxigraph from the quads at hand, not converted
         # back from rdflib; it needs no rdflib Graph (the report's labels are looked up in the
@@ -134,7 +136,7 @@ class PartChecker:
         data_graph = None
         if self.engines.validator.needs_graph:
             data_graph = Graph()
-            for triple in (*merged, *inferred):
+            for triple in (*merged, *inferred, *rdflib_triples(bounds)):
                 data_graph.add(triple)
         shapes, shapes_nt = self.shapes(left_out)
         report = validate(
