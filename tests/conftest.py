@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from utils.loopback import Listener
 
+from cskg.lab.virtuoso import TempVirtuoso
+
 REPO = Path(__file__).resolve().parents[1]
 #: the project whose real sources the end-to-end tests use; CSKG_TEST_ROOT points them at a copy
 #: (e.g. one being fixed) instead of the repository
@@ -259,3 +261,15 @@ def headless_chromium(profile: Path, *flags: str, capabilities: dict | None = No
     for name, value in (capabilities or {}).items():
         options.set_capability(name, value)
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+@pytest.fixture(scope="module")
+def virtuoso(release: Path) -> Iterator[TempVirtuoso]:
+    """A throwaway Virtuoso holding the real release (skipped where Virtuoso is not installed)."""
+    from cskg.lab.virtuoso import available
+
+    if not available():
+        pytest.skip("virtuoso-t / isql-vt not on PATH (Debian: virtuoso-opensource-7-bin)")
+    with TempVirtuoso() as server:
+        server.load_nquads(release / "cskg.nq")
+        yield server

@@ -16,7 +16,6 @@ from conftest import REAL_ROOT
 from utils.expected import canonical
 
 from cskg.cli import main
-from cskg.lab.virtuoso import TempVirtuoso, available
 from cskg.query.engines import EmbeddedStore, RdflibStore
 from cskg.query.library import load_library
 from cskg.query.model import Result, ox_triples
@@ -51,15 +50,6 @@ def in_memory(release: Path) -> Iterator[EmbeddedStore]:
 @pytest.fixture(scope="module")
 def reference(release: Path) -> RdflibStore:
     return RdflibStore(release / "cskg.nq")
-
-
-@pytest.fixture(scope="module")
-def virtuoso(release: Path) -> Iterator[TempVirtuoso]:
-    if not available():
-        pytest.skip("virtuoso-t / isql-vt not on PATH (Debian: virtuoso-opensource-7-bin)")
-    with TempVirtuoso() as server:
-        server.load_nquads(release / "cskg.nq")
-        yield server
 
 
 def _text(name: str) -> str:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,6 @@ from conftest import REAL_ROOT
 
 from cskg.cli import main
 from cskg.errors import CskgError
-from cskg.lab.virtuoso import TempVirtuoso, available
 from cskg.query.engines import EmbeddedStore
 from cskg.query.push import make_target
 
@@ -446,15 +445,6 @@ def test_server_text(said, shown):
 
 
 # -- a real Virtuoso --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def virtuoso(release: Path) -> Iterator[TempVirtuoso]:
-    if not available():
-        pytest.skip("virtuoso-t / isql-vt not on PATH (Debian: virtuoso-opensource-7-bin)")
-    with TempVirtuoso() as server:
-        server.load_nquads(release / "cskg.nq")
-        yield server
 
 
 @pytest.mark.virtuoso
