@@ -202,3 +202,214 @@ def test_a_range_filter_keeps_every_precision(release: Path) -> None:
     assert by_year < since_2014 < dated
     assert ID + "policy/12th-fyp-information-security-industry-plan" in dated - since_2014
     assert ID + "event/establishment-of-the-leading-group-office" in since_2014 - by_year
+
+
+# -- every name in Chinese -----------------------------------------------------------------------
+
+NAMES = (
+    "<http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#prefLabel>"
+)
+
+
+def release_store(release: Path) -> ox.Store:
+    store = ox.Store()
+    store.bulk_load(path=str(release / "cskg.nq"), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def test_every_english_name_has_a_chinese_one(release: Path) -> None:
+    """Every entity, class, property, concept, claim, observation and section named in English
+    is named in Chinese too, so that `--lang zh` pictures and pages are Chinese throughout."""
+    rows = release_store(release).query(
+        f"""SELECT DISTINCT ?s WHERE {{
+          GRAPH ?g {{ ?s {NAMES} ?en FILTER(langMatches(lang(?en), "en")) }}
+          FILTER(isIRI(?s))
+          FILTER NOT EXISTS {{ GRAPH ?h {{ ?s {NAMES} ?zh FILTER(langMatches(lang(?zh), "zh")) }} }}
+        }} ORDER BY ?s"""
+    )
+    assert [row["s"].value for row in rows] == []
+
+
+def test_chinese_names_are_editorial_official_or_translated(release: Path) -> None:
+    """The paper is read in English: a Chinese name is never its evidence. Official names sit in
+    the curation graph, the curators' translations in the translations graph, the ontology's
+    own names in the ontology; the three never disagree on a thing's Chinese name."""
+    store = release_store(release)
+    graphs = store.query(
+        f"""SELECT DISTINCT ?g WHERE {{
+          GRAPH ?g {{ ?s {NAMES} ?zh FILTER(langMatches(lang(?zh), "zh")) }} }}"""
+    )
+    kinds = {row["g"].value.rsplit("/", 1)[-1] for row in graphs}
+    assert kinds == {"curation", "translations", "ontology"}
+    twice = store.query(
+        f"""SELECT ?s WHERE {{
+          GRAPH <https://w3id.org/cskg/graph/curation> {{ ?s {NAMES} ?a }}
+          GRAPH <https://w3id.org/cskg/graph/translations> {{ ?s {NAMES} ?b }}
+          FILTER(langMatches(lang(?a), "zh") && langMatches(lang(?b), "zh"))
+        }}"""
+    )
+    assert [row["s"].value for row in twice] == []
+
+
+# -- every sentence states what it says ---------------------------------------------------------
+
+PREFIXES_SPARQL = """\
+PREFIX cskg: <https://w3id.org/cskg/ontology#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX ev: <https://w3id.org/cskg/graph/evidence/>
+PREFIX term: <https://w3id.org/cskg/id/concept/term/>
+"""
+
+
+def ask(store: ox.Store, query: str) -> list[tuple[str, ...]]:
+    rows = store.query(PREFIXES_SPARQL + query)
+    return [tuple(term.value if term else "" for term in row) for row in rows]
+
+
+def test_every_sentence_states_something_of_its_own(release: Path) -> None:
+    """A sentence's evidence graph says more than that things exist and are loosely linked: a
+    heading names what it heads (its label); a sentence that quotes a table points at the
+    table's observations; every other sentence has a statement of its own."""
+    silent = ask(
+        release_store(release),
+        """SELECT ?g WHERE {
+          ?g a cskg:Evidence .
+          FILTER(!STRSTARTS(STR(?g), STR(ev:heading-)))
+          FILTER NOT EXISTS {
+            GRAPH ?g { ?s ?p ?o }
+            FILTER(?s != ?g || ?p = dcterms:references)
+            FILTER(?p NOT IN (rdf:type, rdfs:label, skos:prefLabel, skos:altLabel, skos:inScheme,
+                              cskg:relatesTo))
+          }
+        } ORDER BY ?g""",
+    )
+    assert silent == []
+
+
+#: sentences that once said nothing of their own or only in a neighbour's summary: what their
+#: own evidence graph now states (a property and a word of its value)
+OWN_STATEMENTS = {
+    "scope-industrial-chain-levels": ("skos:note", "many participants"),
+    "industry-faces-various-challenges": ("cskg:summary", "faces various challenges"),
+    "transition-to-service-providers": ("cskg:prioritises", "service-industry"),
+    "government-prioritises-industry": ("cskg:prioritises", "cyberspace-security-industry"),
+    "integration-general-direction": ("cskg:summary", "general direction of development"),
+    "autonomously-controllable-not-popular": ("cskg:summary", "popularity and recognition"),
+    "hardware-and-software-not-integrated": ("cskg:summary", "not sufficiently integrated"),
+    "leaders-lead-weak-eliminated": ("cskg:summary", "lead position"),
+}
+
+
+@pytest.mark.parametrize("graph", sorted(OWN_STATEMENTS))
+def test_a_sentence_states_what_it_says(graph: str, release: Path) -> None:
+    prop, words = OWN_STATEMENTS[graph]
+    values = ask(
+        release_store(release), f"SELECT ?o WHERE {{ GRAPH ev:{graph} {{ ?s {prop} ?o }} }}"
+    )
+    assert any(words in value for (value,) in values), values
+
+
+def test_no_summary_sits_in_a_heading_or_borrows_the_next_sentence(release: Path) -> None:
+    """A heading's summary gathers its whole subsection: editorial, in the curation graph. And
+    no sentence's summary says what only the next sentence says (the words of the next
+    sentences of the cases once found)."""
+    store = release_store(release)
+    in_headings = ask(
+        store,
+        """SELECT ?s WHERE { GRAPH ?g { ?s cskg:summary ?x }
+             FILTER(STRSTARTS(STR(?g), STR(ev:heading-))) }""",
+    )
+    assert in_headings == []
+    headed = ask(
+        store,
+        """SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s rdfs:label ?name }
+             FILTER(?s != ?g && STRSTARTS(STR(?g), STR(ev:heading-))) }""",
+    )
+    curated = ask(
+        store,
+        "SELECT ?s WHERE { GRAPH <https://w3id.org/cskg/graph/curation> { ?s cskg:summary ?x } }",
+    )
+    assert set(headed) <= set(curated)
+    borrowed = {
+        "mobile-internet-new-battlefield": "equipment",
+        "security-and-big-data-mutually-support": "products",
+        "software-hardware-developed-separately": "optimi",
+        "industry-prosperous-market-competition": "eliminated",
+        "demands-provided-incentives": "2011",
+    }
+    for graph, word in borrowed.items():
+        summaries = ask(store, f"SELECT ?o WHERE {{ GRAPH ev:{graph} {{ ?s cskg:summary ?o }} }}")
+        assert summaries and not [s for (s,) in summaries if word in s], graph
+
+
+def test_the_demands_not_the_plan_drive_the_rapid_development(release: Path) -> None:
+    """§3.1: "With it [the plan], ... demands ... have provided incentives for the rapid
+    development": the causes of the sentence's claims are the three demands, not the plan."""
+    causes = ask(
+        release_store(release),
+        """SELECT ?cause WHERE { GRAPH ev:demands-provided-incentives {
+             ?claim a cskg:CausalClaim ; cskg:cause ?cause } }""",
+    )
+    assert len(causes) == 3
+    assert all("/concept/driver/" in cause for (cause,) in causes)
+    enabled = ask(
+        release_store(release),
+        """SELECT ?o WHERE { GRAPH ev:demands-provided-incentives { ?s cskg:enabled ?o } }""",
+    )
+    assert enabled == []
+
+
+# -- named relations, dates as stated, establishment ---------------------------------------------
+
+
+def test_named_relations_keep_the_generic_link_inferred(release: Path) -> None:
+    """The seven leading enterprises of §3.2 are the alliance's members; the Internet giants
+    entered by shareholding or acquisition; each specific link is still a cskg:relatesTo in
+    the inferred graph, so queries on the generic link lose nothing."""
+    store = release_store(release)
+    leading = ask(
+        store, "SELECT ?e WHERE { GRAPH ?g { ?c cskg:leadingEnterprise ?e } } ORDER BY ?e"
+    )
+    members = ask(store, "SELECT ?e WHERE { GRAPH ?g { ?a org:hasMember ?e } } ORDER BY ?e")
+    assert leading == members and len(leading) == 7
+    entrants = ask(store, "SELECT ?e WHERE { GRAPH ?g { ?c cskg:entrantByAcquisition ?e } }")
+    assert {e.rsplit("/", 1)[-1] for (e,) in entrants} == {"tencent", "alibaba", "baidu"}
+    specific = ask(
+        store,
+        """SELECT ?s ?o WHERE { GRAPH ?g { ?s ?p ?o }
+             VALUES ?p {
+               cskg:leadingEnterprise cskg:entrantByAcquisition cskg:actor cskg:field } }""",
+    )
+    generic = set(
+        ask(
+            store,
+            """SELECT ?s ?o WHERE {
+                 GRAPH <https://w3id.org/cskg/graph/inferred> { ?s cskg:relatesTo ?o } }""",
+        )
+    )
+    assert specific and set(specific) <= generic
+
+
+def test_a_date_keeps_the_papers_words_and_an_agency_reaches_its_establishment(
+    release: Path,
+) -> None:
+    store = release_store(release)
+    stated = ask(
+        store,
+        """SELECT ?words ?quote WHERE {
+             GRAPH ?g { ?s cskg:dateAsStated ?words . ?g cskg:quote ?quote } }""",
+    )
+    assert stated and all(words in quote for words, quote in stated)
+    established = ask(
+        store,
+        """SELECT ?agency ?date WHERE { GRAPH ?a { ?agency a cskg:Agency }
+             GRAPH ?g { ?agency org:resultedFrom ?event } GRAPH ?h { ?event cskg:date ?date } }""",
+    )
+    assert (
+        "https://w3id.org/cskg/id/agency/office-of-the-central-leading-group-for-cyberspace-affairs",
+        "2014-02",
+    ) in established

@@ -29,6 +29,8 @@ from cskg.draw.figure import cjk_font, save  # noqa: E402
 from cskg.draw.impact import MODALITY_STYLE, plot_impact  # noqa: E402
 from cskg.query.engines import EmbeddedStore  # noqa: E402
 from cskg.query.results import compact  # noqa: E402
+from cskg.release import Release  # noqa: E402
+from cskg.vocab import CONCEPT  # noqa: E402
 
 PREFIXES = """
 PREFIX cskg: <https://w3id.org/cskg/ontology#>
@@ -342,7 +344,10 @@ def test_chinese_labels_or_a_warning(release):
         chart = plot_mix(release, lang="zh")
         assert chart.lang == "zh"
         assert chart.title == "产品结构：硬件、软件与服务"
-        assert chart.figure.axes[0].get_ylabel() == "产品占比（percent）"
+        with Release.open(release) as opened:
+            percent = opened.label(CONCEPT + "unit/percent", "zh")
+        assert percent != "percent"  # the unit has a Chinese name
+        assert chart.figure.axes[0].get_ylabel() == f"产品占比（{percent}）"
 
 
 def test_cli_writes_each_picture(release, tmp_path, capsys):

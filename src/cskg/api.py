@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pyoxigraph
+
     from cskg.build.pipeline import BuildResult
     from cskg.build.report import ValidationReport
+    from cskg.diff.changes import Diff
     from cskg.query.describe import Description
     from cskg.query.model import Result
     from cskg.query.stats import Stats
@@ -109,3 +112,24 @@ def stats(dist: str | Path = "dist") -> Stats:
 
     with EmbeddedStore(Path(dist) / "store") as store:
         return collect(store)
+
+
+def diff(old: str | Path, new: str | Path) -> Diff:
+    """`cskg diff`: what changed from `old` to `new`, each a release folder, a project folder
+    (its sources built in memory, nothing written) or an N-Quads or TriG file. The `Diff` holds
+    the quads `removed` and `added` (blank nodes named by their content), `changed`, and
+    `to_text()`, `to_markdown()` (both with `inferred=`, `lang=`) and `to_patch()`."""
+    from cskg.diff.changes import diff as run_diff
+
+    return run_diff(Path(old), Path(new))
+
+
+def patch(patch_file: str | Path, dataset: str | Path) -> list[pyoxigraph.Quad]:
+    """`cskg patch`: the quads of `dataset` (a release folder, project folder or dump file) with
+    the RDF Patch in `patch_file` applied (`SourceSyntaxError` at a row that does not parse or
+    does not fit the dataset)."""
+    from cskg.diff.patch import apply_patch, read_patch
+    from cskg.diff.sides import read_quads
+
+    changes = read_patch(Path(patch_file))
+    return apply_patch(read_quads(Path(dataset)).quads, changes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_INVALID = 1  # the data does not conform to the shapes
 EXIT_ERROR = 2  # the tool could not do its job: bad input, bad query, store down
+EXIT_DIFFERENT = 1  # `cskg diff`: the two releases differ (as diff(1))
 
 
 class CskgError(Exception):

@@ -19,6 +19,13 @@ mix and never none. Where the exchange is not supported the target is renamed as
 folder renamed in (for that instant there is no target; if the second rename fails the first is
 undone). A failure before that step deletes the staging folder and leaves the target as it was.
 
+**Single files.** A command that writes one file where the user points (`cskg diff -o`,
+`cskg patch -o`) follows the same rule (`write_file`): the file is new, empty, or begins with the
+mark of something that command writes (its first line says so: `H generator "cskg …"` in an RDF
+Patch, `# written by cskg` in N-Quads); anything else, a folder or a device included, is refused
+before anything is written. A new file is created exclusively (never over one made meanwhile);
+a file cskg wrote is replaced by a complete new one renamed over it in one step.
+
 **Pins and leftovers.** A reader pins a release (`pin_release`): a shared lock on its marker. The
 folder a swap replaced is deleted at once unless pinned; a pinned one stays aside as
 `.{name}.cskg-old-{token}` until its last pin's `close()`. Any `.*.cskg-new-*` or `.*.cskg-old-*`
@@ -38,6 +45,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,6 +333,78 @@ def _retire(previous: Path, held: int | None, target: Path) -> None:
     finally:
         if held is not None:
             os.close(held)
+
+
+# -- single files --------------------------------------------------------------------------------
+
+
+def check_file(target: Path, marks: tuple[bytes, ...], writer: str) -> bool:
+    """Whether `target` is a file to replace (True: empty, or its first bytes are one of `marks`)
+    or no file yet (False); CskgError, one line naming it, for anything else ("Single files")."""
+    target = _resolved(target)
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise CskgError(f"cannot read {target}: {error.strerror}") from None
+    if not stat.S_ISREG(status.st_mode):
+        kind = "a folder" if stat.S_ISDIR(status.st_mode) else "not a regular file"
+        raise CskgError(f"{target} is {kind}: not writing there")
+    try:
+        with open(target, "rb") as file:
+            head = file.read(max(map(len, marks)))
+    except OSError as error:
+        raise CskgError(f"cannot read {target}: {error.strerror}") from None
+    if not head or head.startswith(marks):
+        return True
+    raise CskgError(
+        f"{target} holds something cskg did not write: not replacing it; give a new file, or "
+        f"one `{writer}` wrote"
+    )
+
+
+def write_file(target: Path, data: bytes, marks: tuple[bytes, ...], writer: str) -> None:
+    """Write `data`, which begins with one of `marks` (what `writer` writes begins with) or is
+    empty, to the file `target` by the rule of "Single files"; CskgError, one line naming it,
+    when it may not or cannot be written (nothing of it is left then)."""
+    if data and not data.startswith(marks):
+        raise ValueError("the data must begin with its mark")
+    target = _resolved(target)
+    try:
+        if check_file(target, marks, writer):
+            _replace_file(target, data, marks, writer)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _create_file(target, data)
+    except OSError as error:
+        raise CskgError(f"cannot write {target}: {_reason(error)}") from None
+
+
+def _create_file(target: Path, data: bytes) -> None:
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    except FileExistsError:
+        raise CskgError(f"{target} appeared meanwhile: not replacing it") from None
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(target)
+        raise
+
+
+def _replace_file(target: Path, data: bytes, marks: tuple[bytes, ...], writer: str) -> None:
+    new = _aside(target, "new")
+    try:
+        with open(new, "xb") as file:
+            file.write(data)
+        check_file(target, marks, writer)  # still cskg's file, or gone
+        os.replace(new, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(new)
 
 
 # -- locks and leftovers -------------------------------------------------------------------------

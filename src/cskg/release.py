@@ -28,6 +28,7 @@ from cskg.vocab import (
     GRAPH_DOCUMENT,
     GRAPH_INFERRED,
     GRAPH_ONTOLOGY,
+    GRAPH_TRANSLATIONS,
     LABEL_PROPERTIES,
     RDFS,
 )
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 #: statements ("editorial"), the reasoner's ("inferred"), the ontology, the paper's description
 GRAPH_KINDS = {
     GRAPH_CURATION: "editorial",
+    GRAPH_TRANSLATIONS: "editorial",
     GRAPH_INFERRED: "inferred",
     GRAPH_ONTOLOGY: "ontology",
     GRAPH_DOCUMENT: "document",

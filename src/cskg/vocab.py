@@ -90,6 +90,8 @@ EV: Final = BASE + "graph/evidence/"  # an evidence sentence and the named graph
 GRAPH_ONTOLOGY: Final = BASE + "graph/ontology"
 GRAPH_INFERRED: Final = BASE + "graph/inferred"
 GRAPH_CURATION: Final = BASE + "graph/curation"
+# Chinese names the curators translated where no official one was found (editorial too)
+GRAPH_TRANSLATIONS: Final = BASE + "graph/translations"
 GRAPH_DOCUMENT: Final = BASE + "graph/document"
 GRAPH_DATA: Final = BASE + "graph/data/"  # + a data file's path: its default graph
 

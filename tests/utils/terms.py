@@ -56,6 +56,7 @@ class CSKG(DefinedNamespace):
     Trend: URIRef
     Unit: URIRef
     # Object properties
+    actor: URIRef
     addressedBy: URIRef
     addresses: URIRef
     appliesTo: URIRef
@@ -73,15 +74,19 @@ class CSKG(DefinedNamespace):
     effect: URIRef
     enabled: URIRef
     enabledBy: URIRef
+    entrantByAcquisition: URIRef
     establishedBy: URIRef
+    field: URIRef
     hasPart: URIRef
     hasPriority: URIRef
     hasTarget: URIRef
     issuedBy: URIRef
+    leadingEnterprise: URIRef
     modality: URIRef
     observationStatus: URIRef
     operatesIn: URIRef
     partOf: URIRef
+    prioritises: URIRef
     productSegment: URIRef
     progressIn: URIRef
     proposedBy: URIRef
@@ -94,6 +99,7 @@ class CSKG(DefinedNamespace):
     # Datatype properties
     attainment: URIRef
     date: URIRef
+    dateAsStated: URIRef
     earliest: URIRef
     endDate: URIRef
     growthRate: URIRef

@@ -1,5 +1,6 @@
-"""Build the release in five steps: load → reason → validate → write → store; and validate a
-release that is built.
+"""Build the release in five steps: load → reason → validate → write → store; build its quads
+in memory only (`build_in_memory`, the first three steps: what `cskg diff` compares sources by);
+and validate a release that is built.
 
 The release is written and put in place by `cskg.outdir`: beside `out`, swapped in only when
 every file and the store are complete, and never over a folder cskg did not write. A build that
@@ -82,6 +83,23 @@ def build(
         return run.build(root, allow_invalid)
 
 
+def build_in_memory(
+    root: Path, engines: str | Engines = "default"
+) -> tuple[list[ox.Quad], BuildResult]:
+    """The quads the release of the project at `root` holds (those of its `cskg.nq`, in their
+    order), built by the same steps as `build` but the writing: nothing is written anywhere.
+
+    Returns them with the `BuildResult` (`written` False, `out` where `build` would write; the
+    report says whether the data conforms: the quads are returned either way). Raises as
+    `build` does for a source that does not parse or an inconsistent ontology and data.
+    """
+    chosen = engine_set(engines) if isinstance(engines, str) else engines
+    root = Path(root).resolve()
+    with _collector_paused():
+        quads, _, result = _Run(root / "dist", chosen, None).assemble(root)
+    return order_quads(quads), result
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cycle collector off for the duration.
@@ -112,6 +130,14 @@ class _Run:
             self.progress(STEPS.index(name) + 1, len(STEPS), name, self.timings[name])
 
     def build(self, root: Path, allow_invalid: bool) -> BuildResult:
+        quads, shapes, result = self.assemble(root)
+        if result.conforms or allow_invalid:
+            self.write(quads, shapes, result)
+        return result
+
+    def assemble(self, root: Path) -> tuple[list[ox.Quad], list[ox.Triple], BuildResult]:
+        """The load, reason and validate steps: the release's quads (asserted, then inferred),
+        the shapes, and the result so far (nothing written)."""
         started = time.perf_counter()
         sources = load_sources(root)
         # the version stamp concerns the ontology file's quads only: no pass over the corpus
@@ -129,9 +155,7 @@ class _Run:
             counts=count(asserted, inferred, sources.shapes, report),
             timings=self.timings,
         )
-        if report.conforms or allow_invalid:
-            self.write(asserted + inferred, sources.shapes, result)
-        return result
+        return asserted + inferred, sources.shapes, result
 
     def check(
         self, asserted: list[ox.Quad], shape_triples: list[ox.Triple]

@@ -14,16 +14,24 @@ from cskg.vocab import (
     GRAPH_DOCUMENT,
     GRAPH_INFERRED,
     GRAPH_ONTOLOGY,
+    GRAPH_TRANSLATIONS,
     PREFIXES,
     prefixes_used,
 )
 
 #: where a graph goes in the release's order; every other graph (evidence, data) ranks 2
-_GRAPH_RANK = {GRAPH_ONTOLOGY: 0, GRAPH_DOCUMENT: 1, GRAPH_CURATION: 3, GRAPH_INFERRED: 9}
+_GRAPH_RANK = {
+    GRAPH_ONTOLOGY: 0,
+    GRAPH_DOCUMENT: 1,
+    GRAPH_CURATION: 3,
+    GRAPH_TRANSLATIONS: 4,
+    GRAPH_INFERRED: 9,
+}
 
 
 def order_quads(quads: list[ox.Quad]) -> list[ox.Quad]:
-    """Quads grouped by graph: ontology, document, evidence and data, curation, inferred.
+    """Quads grouped by graph: ontology, document, evidence and data, curation, translations,
+    inferred.
 
     Within a group, graphs keep the order in which the sources name them, and so do triples.
     """

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cskg.cli import build, describe, export, lab, plot, push, query, serve
+from cskg.cli import build, describe, diff, export, lab, plot, push, query, serve
 from cskg.cli.options import Command
 from cskg.errors import EXIT_ERROR, CskgError
 
@@ -26,6 +26,8 @@ COMMANDS: tuple[Command, ...] = (
     query.QUERIES,
     describe.DESCRIBE,
     describe.STATS,
+    diff.DIFF,
+    diff.PATCH,
     export.EXPORT,
     export.ANALYZE,
     plot.PLOT,
@@ -50,7 +52,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cskg",
         description="Build, check, query and publish the cyberspace-security knowledge graph.",
-        epilog="Exit codes: 0 success, 1 the data does not conform to the shapes, 2 error.",
+        epilog="Exit codes: 0 success, 1 the data does not conform to the shapes (cskg diff: the "
+        "two differ), 2 error.",
     )
     parser.add_argument("--version", action="version", version=f"cskg {__version__}")
     parser.add_argument(

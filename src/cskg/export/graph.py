@@ -37,7 +37,6 @@ from cskg.vocab import (
     CSKG,
     DCTERMS,
     FOAF,
-    GRAPH_CURATION,
     GRAPH_INFERRED,
     GRAPH_ONTOLOGY,
     ORG,
@@ -223,11 +222,14 @@ def _section(snap: Snapshot, graph: str) -> tuple[str, str]:
 
 
 def _provenance_attrs(snap: Snapshot, graphs: list[str]) -> dict[str, Any]:
-    # Paper evidence first, then the curation graph, then the rest: the first one gives the
+    # Paper evidence first, then the editorial graphs, then the rest: the first one gives the
     # section and quote, `evidence` lists them all.
     ranked = sorted(
         graphs,
-        key=lambda g: (0 if g in snap.release.evidence else 1 if g == GRAPH_CURATION else 2, g),
+        key=lambda g: (
+            0 if g in snap.release.evidence else 1 if graph_kind(g) == "editorial" else 2,
+            g,
+        ),
     )
     section, quote = _section(snap, ranked[0]) if ranked else ("", "")
     return {

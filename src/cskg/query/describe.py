@@ -186,7 +186,9 @@ def describe(source: Release | QueryStore, term: str, lang: str = "en") -> Descr
 # -- output -------------------------------------------------------------------------------------
 
 
-def _value_text(term: Term, names: dict[str, str]) -> str:
+def value_text(term: Term, names: dict[str, str]) -> str:
+    """A term as the text outputs show it: `prefix:name (label)`, “literal”@lang; `names` maps
+    IRIs to their labels (shared with `cskg diff`)."""
     if term.kind == "iri":
         name = names.get(term.value)
         return f"{compact(term.value)}" + (f" ({name})" if name else "")
@@ -220,7 +222,7 @@ def format_text(description: Description) -> str:
         lines.append(f"  {label.value}" + (f"  @{label.lang}" if label.lang else ""))
     if description.types:
         lines += ["", "Types"]
-        lines += [f"  {_value_text(s.value, names)}{marks(s)}" for s in description.types]
+        lines += [f"  {value_text(s.value, names)}{marks(s)}" for s in description.types]
     sections = (
         ("Statements", description.outgoing, ""),
         ("Referenced by (subject, property, this entity)", description.incoming, "← "),
@@ -231,7 +233,7 @@ def format_text(description: Description) -> str:
             width = max(len(compact(s.property.value)) for s in statements)
             for s in statements:
                 prop = compact(s.property.value).ljust(width)
-                lines.append(f"  {prop}  {arrow}{_value_text(s.value, names)}{marks(s)}")
+                lines.append(f"  {prop}  {arrow}{value_text(s.value, names)}{marks(s)}")
     if notes:
         lines += ["", "Evidence"]
         for source, number in notes.items():
