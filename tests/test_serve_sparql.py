@@ -294,9 +294,9 @@ def test_unsupported_accept_is_406(endpoint: str, query: str, accept: str) -> No
     ("query", "message"),
     [
         # balanced brackets, bad grammar: the engine's parser says where
-        ("SELECT ?s WHERE { ?s ?p }", "syntax error: error at 1:"),
+        ("SELECT ?s WHERE { ?s ?p }", "line 1, column 26: syntax error at the end of the query"),
         # a bracket never closed: the tokenizer says so before any parser runs
-        ("SELECT ?s WHERE { ?s ?p ?o", "syntax error: query:1:17: this bracket is never closed"),
+        ("SELECT ?s WHERE { ?s ?p ?o", "line 1, column 17: this bracket is never closed"),
     ],
 )
 def test_syntax_error_is_400_with_the_parsers_message(

@@ -68,6 +68,17 @@ def test_chinese_literals_round_trip(capsys, virtuoso):
     assert RemoteStore(virtuoso.endpoint).query(ask).boolean is True
 
 
+def test_the_project_prefixes_reach_virtuoso_declared(capsys, virtuoso):
+    """Virtuoso knows no `agency:`: the prefixes a query uses without declaring them are declared
+    before it is sent, and a PREFIX of the query's own is left to win."""
+    query = 'SELECT ?label WHERE {\n agency:miit rdfs:label ?label FILTER(LANG(?label) = "zh") }'
+    assert main(["query", "-e", query, "--endpoint", virtuoso.endpoint, "--format", "tsv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ['"工业和信息化部"@zh']
+    own = "PREFIX agency: <http://example.org/>\n" + query
+    assert main(["query", "-e", own, "--endpoint", virtuoso.endpoint, "--format", "tsv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["?label"]
+
+
 def test_default_graph_is_the_union(virtuoso, dist):
     query = "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
     remote = RemoteStore(virtuoso.endpoint).query(query)

@@ -11,6 +11,8 @@ imported until a function needs it.
 >>> release = built.out
 >>> api.query("ASK { ?s a <https://w3id.org/cskg/ontology#Law> }", dist=release).boolean
 True
+>>> api.query("ASK { ?s a cskg:Law }", dist=release).boolean  # the prefixes need no PREFIX
+True
 >>> result = api.query("services-gap", dist=release, root=ROOT)
 >>> [(year.value, gap.value) for year, _, _, _, gap in result.rows][:2]
 [('2014', '11.7'), ('2015', '12')]
@@ -74,7 +76,10 @@ def query(
 ) -> Result:
     """`cskg query`: a library query's name, a `.rq` file, or SPARQL text (told apart by reading
     it as SPARQL, `cskg.query.text.inspect`); on an `endpoint`, each request ends within
-    `timeout` seconds and `max_bytes` bytes (`cskg.query.remote.MAX_BYTES` by default)."""
+    `timeout` seconds and `max_bytes` bytes (`cskg.query.remote.MAX_BYTES` by default). The
+    query may use the project's prefixes (`cskg.vocab.PREFIXES`) without declaring them; a
+    syntax error or an undeclared prefix raises `QuerySyntaxError`, one sentence with `line`
+    and `column`."""
     from cskg.query.engines import open_store
     from cskg.query.library import resolve
 
@@ -86,13 +91,17 @@ def query(
 
 
 def _sparql_form(text: str) -> str | None:
-    """The query form when `text` reads as a SPARQL query; None for a library name or a file."""
+    """The query form when `text` reads as a SPARQL query; None for a library name or a file.
+    Text that does not read as SPARQL but holds a group `{ … }` is a query with a mistake: its
+    syntax error is raised (not "no query named …")."""
     from cskg.errors import QuerySyntaxError
     from cskg.query.text import inspect
 
     try:
         return inspect(text).form
     except QuerySyntaxError:  # `services-gap` is not SPARQL: a name to look up
+        if "{" in text:
+            raise
         return None
 
 

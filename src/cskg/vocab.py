@@ -77,6 +77,18 @@ TREND: Final = _ID + "trend/"
 REC: Final = _ID + "recommendation/"
 SECTOR: Final = _ID + "sector/"
 CONCEPT: Final = _ID + "concept/"
+# the concept schemes, each a namespace of its own (the data files declare these prefixes)
+AREA: Final = CONCEPT + "area/"
+CHAIN_LEVEL: Final = CONCEPT + "chain-level/"
+UNIT: Final = CONCEPT + "unit/"
+SEGMENT: Final = CONCEPT + "segment/"
+PRODUCT_CATEGORY: Final = CONCEPT + "product-category/"
+TERM: Final = CONCEPT + "term/"
+SECURITY_WORK: Final = CONCEPT + "security-work/"
+STANDARD_AREA: Final = CONCEPT + "standard-area/"
+SECURITY_FACTOR: Final = CONCEPT + "security-factor/"
+DRIVER: Final = CONCEPT + "driver/"
+SECURITY_CAPABILITY: Final = CONCEPT + "security-capability/"
 CLAIM: Final = _ID + "claim/"
 DATASET: Final = _ID + "dataset/"
 OBS: Final = _ID + "observation/"
@@ -97,7 +109,10 @@ GRAPH_DATA: Final = BASE + "graph/data/"  # + a data file's path: its default gr
 
 # -- Prefixes -------------------------------------------------------------------------------------
 
-# Every prefix the project binds when it writes RDF or prepends to SPARQL, in this order.
+# Every prefix the project binds when it writes RDF, and every prefix a query may use without
+# declaring it (`cskg prefixes` lists them), in this order. A concept scheme has a prefix of its
+# own, so that its concepts have short names that are valid SPARQL and Turtle (`area:china`; the
+# `/` of `concept:area/china` is not allowed in a prefixed name).
 PREFIXES: Final[dict[str, str]] = {
     "cskg": CSKG,
     "agency": AGENCY,
@@ -116,6 +131,17 @@ PREFIXES: Final[dict[str, str]] = {
     "rec": REC,
     "sector": SECTOR,
     "concept": CONCEPT,
+    "area": AREA,
+    "chain": CHAIN_LEVEL,
+    "unit": UNIT,
+    "segment": SEGMENT,
+    "category": PRODUCT_CATEGORY,
+    "term": TERM,
+    "work": SECURITY_WORK,
+    "stdarea": STANDARD_AREA,
+    "sfactor": SECURITY_FACTOR,
+    "driver": DRIVER,
+    "capability": SECURITY_CAPABILITY,
     "claim": CLAIM,
     "dataset": DATASET,
     "obs": OBS,
@@ -144,6 +170,17 @@ PREFIXES: Final[dict[str, str]] = {
 def sparql_prologue(prefixes: dict[str, str] = PREFIXES) -> str:
     """The PREFIX lines of a SPARQL query declaring `prefixes`, one per line."""
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
+
+
+def turtle_prefixes(prefixes: dict[str, str] = PREFIXES) -> str:
+    """The @prefix lines of a Turtle document declaring `prefixes`, one per line."""
+    return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes.items())
+
+
+def prefix_table() -> list[tuple[str, str]]:
+    """Every prefix a query may use without declaring it, with its namespace, in `PREFIXES`
+    order: what `cskg prefixes` prints and the query page lists."""
+    return list(PREFIXES.items())
 
 
 #: every namespace of `PREFIXES` ends with "/" or "#", so an IRI's namespaces are its beginnings

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from cskg.vocab import PREFIXES, RDF_TYPE, SH
+from cskg.query.results import compact
+from cskg.vocab import RDF_TYPE, SH
 
 if TYPE_CHECKING:
     import rdflib
@@ -154,18 +155,11 @@ def merge_reports(reports: Iterable[ValidationReport]) -> ValidationReport:
 
 
 def short_name(node: str | None) -> str:
-    """A node in N-Triples syntax, with the project's prefixes where one fits."""
+    """A node in N-Triples syntax, an IRI as its name for people (`cskg.query.results.compact`)."""
     if not node:
         return "-"
     if node.startswith("<") and node.endswith(">"):
-        iri = node[1:-1]
-        best = max(
-            ((p, ns) for p, ns in PREFIXES.items() if iri.startswith(ns)),
-            key=lambda item: len(item[1]),
-            default=None,
-        )
-        if best and all(c.isalnum() or c in "-_." for c in iri[len(best[1]) :]):
-            return f"{best[0]}:{iri[len(best[1]) :]}"
+        return compact(node[1:-1])
     return node
 
 

@@ -24,6 +24,7 @@ COMMANDS: tuple[Command, ...] = (
     build.VALIDATE,
     query.QUERY,
     query.QUERIES,
+    query.PREFIXES,
     describe.DESCRIBE,
     describe.STATS,
     diff.DIFF,

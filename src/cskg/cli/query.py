@@ -1,5 +1,5 @@
-"""`cskg query` (a library query, a file or inline SPARQL, here or on an endpoint) and
-`cskg queries` (the library).
+"""`cskg query` (a library query, a file or inline SPARQL, here or on an endpoint), `cskg queries`
+(the library) and `cskg prefixes` (the prefixes a query may use without declaring them).
 
 This is the fast path: nothing here imports rdflib, networkx or an HTTP client unless the query
 asks for an engine that needs one.
@@ -124,9 +124,39 @@ def run_queries(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prefixes_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=["text", "sparql", "turtle"],
+        default="text",
+        help="text: a prefix and its IRI per line (default); sparql or turtle: declarations to "
+        "paste before a query or into a Turtle file",
+    )
+
+
+def run_prefixes(args: argparse.Namespace) -> int:
+    from cskg.vocab import prefix_table, sparql_prologue, turtle_prefixes
+
+    if args.format == "sparql":
+        sys.stdout.write(sparql_prologue())
+    elif args.format == "turtle":
+        sys.stdout.write(turtle_prefixes())
+    else:
+        table = prefix_table()
+        width = max(len(prefix) for prefix, _ in table) + 1
+        sys.stdout.writelines(f"{prefix + ':':<{width}}  {iri}\n" for prefix, iri in table)
+    return 0
+
+
 QUERY = Command(
     "query", "run a library query, a query file, or inline SPARQL", _query_arguments, run_query
 )
 QUERIES = Command(
     "queries", "list the query library, or show one query", _queries_arguments, run_queries
+)
+PREFIXES = Command(
+    "prefixes",
+    "the prefixes every query may use without declaring them",
+    _prefixes_arguments,
+    run_prefixes,
 )

@@ -30,24 +30,30 @@ refused before evaluation (pyoxigraph and rdflib would both send the HTTP reques
 query's tokens as the parsers see them (`cskg.query.text`), and FROM <iri> only reads graphs
 already in the dataset (pyoxigraph always does; rdflib is told to). Nesting too deep for the
 parsers' stack is refused there too.
+
+Every query may use the project's prefixes (`cskg.vocab.PREFIXES`, `cskg prefixes`) without
+declaring them: both engines are given them as predeclared prefixes (pyoxigraph's `prefixes`,
+rdflib's `initNs`), so the text that runs, and that the guard reads, is the user's own, and a
+PREFIX in the query wins over a predeclared one (both engines take the last declaration). A
+prefix neither predeclared nor declared is refused by the guard, naming it; a syntax error is
+one sentence with line and column (`cskg.query.messages`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cskg.errors import CskgError
 from cskg.query import text as querytext
+from cskg.query.messages import oxigraph_error, rdflib_error
 
 # `name as name`: re-exported for the modules that still import these from here (query/results.py,
 # query/remote.py, query/describe.py, export/graph.py, some tests); their homes are
 # `cskg.query.model`, `cskg.query.text` and `cskg.vocab`.
 from cskg.query.model import QueryStore, Result, Term, ox_result
-from cskg.query.text import syntax_error
-from cskg.vocab import GRAPH_INFERRED
+from cskg.vocab import GRAPH_INFERRED, PREFIXES
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -112,7 +118,7 @@ class EmbeddedStore(QueryStore):
 
     def raw(self, text: str, *, asserted: bool = False) -> Any:
         """Run a query and return pyoxigraph's own result object."""
-        shape = querytext.check(text, allow_service=self.allow_remote)
+        shape = querytext.check(text, allow_service=self.allow_remote, prefixes=PREFIXES)
         # A FROM clause defines the dataset itself; pyoxigraph would let the options override it.
         store, options = self.store, {}
         if not shape.has_from:
@@ -123,13 +129,9 @@ class EmbeddedStore(QueryStore):
                     self._union = union_options(self.store)
                 options = self._union
         try:
-            return store.query(text, **options)
+            return store.query(text, prefixes=PREFIXES, **options)
         except SyntaxError as error:
-            # pyoxigraph says "error at LINE:COLUMN: message"
-            found = re.match(r"error at (\d+):(\d+)(?:-\d+:\d+)?: (.*)", str(error), re.DOTALL)
-            if found:
-                raise syntax_error(text, int(found[1]), int(found[2]), found[3]) from None
-            raise syntax_error(text, None, None, str(error)) from None
+            raise oxigraph_error(text, str(error)) from None
         except (OSError, RuntimeError, ValueError) as error:
             raise CskgError(f"query failed: {error}") from error
 
@@ -242,11 +244,11 @@ class RdflibStore(QueryStore):
         from pyparsing import ParseException
         from rdflib.plugins.sparql.parser import parseQuery
 
-        querytext.check(text, allow_service=self.allow_remote)
+        querytext.check(text, allow_service=self.allow_remote, prefixes=PREFIXES)
         try:
             parseQuery(text)
         except ParseException as error:
-            raise syntax_error(text, error.lineno, error.col, error.msg) from None
+            raise rdflib_error(text, error) from None
         except RecursionError:  # pyparsing recurses per bracket: 25 nested ( are too many
             raise CskgError(
                 "query: brackets nest too deep for rdflib's parser; use --engine oxigraph"
@@ -256,7 +258,7 @@ class RdflibStore(QueryStore):
         saved = sparql.SPARQL_LOAD_GRAPHS
         sparql.SPARQL_LOAD_GRAPHS = self.allow_remote
         try:
-            answer = target.query(text)
+            answer = target.query(text, initNs=PREFIXES)
             if answer.type == "SELECT":
                 variables = [str(v) for v in answer.vars or []]
                 rows = [tuple(_rdflib_term(t) for t in row) for row in answer]  # type: ignore[union-attr]

@@ -4,8 +4,10 @@ A query is one POST of the SPARQL 1.1 Protocol (`query`, with `default-graph-uri
 `named-graph-uri`, form-encoded) that asks for one machine format whatever `--format` the
 user wants: SPARQL 1.1 Query Results JSON for SELECT and ASK, N-Triples for CONSTRUCT and
 DESCRIBE. The answer becomes the same neutral `Result` as the embedded engines', rendered by
-the same code. Each request is done within `timeout` seconds, its answer within `max_bytes`
-(`cskg.query.http`); whatever the endpoint says in an error is printed only through `server_text`.
+the same code. A query may use the project's prefixes without declaring them, as on the
+embedded store: those it uses are declared before it is sent. Each request is done within
+`timeout` seconds, its answer within `max_bytes` (`cskg.query.http`); whatever the endpoint says
+in an error is printed only through `server_text`.
 
 Virtuoso echoes every `default-graph-uri` and `named-graph-uri` as a response header; httpcore
 takes up to 100 KiB of headers, some 600 graphs for `--asserted` against Virtuoso.
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from cskg.errors import CskgError
 from cskg.query.model import QueryStore, Result, Term, ox_term
 from cskg.query.results import RESULT_FORMATS
-from cskg.query.text import query_form
+from cskg.query.text import declare_used, query_form
 from cskg.vocab import GRAPH_INFERRED
 
 if TYPE_CHECKING:
@@ -179,8 +181,11 @@ class RemoteStore(QueryStore):
     def query(self, text: str, *, asserted: bool = False) -> Result:
         """Run a query; `asserted` leaves the inferred graph out of the dataset, as its default
         graph (`default-graph-uri`) and as a named graph (`named-graph-uri`), as the embedded
-        store does."""
+        store does. The project's prefixes that the query uses without declaring are declared
+        on its first line (`cskg.query.text.declare_used`): the endpoint gets a query that
+        stands on its own, and its line numbers are the user's."""
         form = query_form(text)
+        text = declare_used(text)
         graphs = self.asserted_graphs() if asserted else self.default_graphs
         named = graphs if asserted else None
         if form in ("SELECT", "ASK"):

@@ -18,15 +18,12 @@ from typing import Any
 
 from cskg.errors import CskgError
 from cskg.query.model import Result, Row, Term
+from cskg.query.text import prefixed_name
 from cskg.vocab import PREFIXES as VOCAB_PREFIXES
 from cskg.vocab import SPARQL_RESULTS, XSD, XSD_STRING
 
 # The project's prefixes, for display; a copy so callers may add their own.
 PREFIXES: dict[str, str] = dict(VOCAB_PREFIXES)
-
-# Longest namespace first, so concept:unit/… is not shadowed by a shorter match.
-_BY_LENGTH = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))
-_LOCAL_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 NUMERIC = {
     XSD + name
@@ -39,16 +36,17 @@ NUMERIC = {
 
 
 def compact(iri: str) -> str:
-    """`agency:miit` for a project IRI; `<iri>` when no prefix gives a valid local name.
+    """The name of an IRI as a person reads it and can paste back into a query or a Turtle
+    file: `agency:miit`, `unit:percent`, the longest namespace of `PREFIXES` first, where that
+    prefixed name is valid as written (`cskg.query.text.prefixed_name`); else `<iri>`. The one
+    rule for names shown to people: the table and Markdown formats, the pages, describe.
 
-    Local names may hold `/` here (concept:unit/percent): this is display text, not Turtle.
+    >>> compact("https://w3id.org/cskg/id/concept/area/china")
+    'area:china'
+    >>> compact("https://w3id.org/cskg/graph/data/data/paper")
+    '<https://w3id.org/cskg/graph/data/data/paper>'
     """
-    for prefix, namespace in _BY_LENGTH:
-        if iri.startswith(namespace):
-            local = iri[len(namespace) :]
-            if all(c in _LOCAL_OK or c == "/" for c in local) and not local.startswith("-"):
-                return f"{prefix}:{local}"
-    return f"<{iri}>"
+    return prefixed_name(iri) or f"<{iri}>"
 
 
 def display(term: Term | None) -> str:

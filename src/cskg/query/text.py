@@ -31,15 +31,17 @@ The reading runs in time linear in the text: no pattern backtracks over more tha
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 from array import array
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urljoin
 
 from cskg.errors import CskgError, QuerySyntaxError
+from cskg.vocab import PREFIXES
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 #: the keywords that start a SPARQL 1.1 Update operation
@@ -82,6 +84,10 @@ class QueryText:
     depth: int  # deepest nesting of { ( [ (and << <<( {| of SPARQL 1.2)
     has_from: bool  # a FROM or FROM NAMED clause
     chain: int = 0  # longest run of operators (|| && + - * / | ^ ! UNION) in one bracket
+    #: the first use of a prefix that is neither predeclared nor declared by the query, as the
+    #: error to raise (`check` raises it after refusing SERVICE and deep nesting, which a name
+    #: glued to a keyword, `SERVICE:x`, may be)
+    undeclared: QuerySyntaxError | None = field(default=None, repr=False, compare=False)
 
 
 class Token(NamedTuple):
@@ -182,6 +188,7 @@ def _strict() -> dict[str, re.Pattern[str]]:
         "word": re.compile(rf"[{base}][{chars}]*"),
         "pname": re.compile(rf"(?:[{base}](?:[{chars}.]*[{chars}])?)?:(?:{local})?"),
         "bnode": re.compile(rf"_:[{base}_0-9](?:[{chars}.]*[{chars}])?"),
+        "local": re.compile(local),
     }
 
 
@@ -229,33 +236,23 @@ def _decode(text: str) -> tuple[str, list[_Escape]]:
 # -- errors ---------------------------------------------------------------------------------------
 
 
-def syntax_error(
-    query: str, line: int | None, column: int | None, message: str
-) -> QuerySyntaxError:
-    """`query:LINE:COLUMN: message`, then the line and a caret under the column."""
-    where = "query" + "".join(f":{n}" for n in (line, column) if n is not None)
-    text = f"{where}: {message}"
-    lines = query.split("\n")
-    if line is not None and 1 <= line <= len(lines):
-        shown, caret = _excerpt(lines[line - 1], column)
-        text += f"\n    {shown}"
-        if caret is not None:
-            text += "\n    " + " " * caret + "^"
-    error = QuerySyntaxError(text)
+def syntax_error(line: int | None, column: int | None, message: str) -> QuerySyntaxError:
+    """`line L, column C: message`, one line, the position counted in characters of the text as
+    the user wrote it; `line` and `column` are kept on the error (for a page to point at)."""
+    if line is None:
+        where = ""
+    elif column is None:
+        where = f"line {line}: "
+    else:
+        where = f"line {line}, column {column}: "
+    error = QuerySyntaxError(where + " ".join(message.split()))
     error.line, error.column = line, column  # type: ignore[attr-defined]
     return error
 
 
-def _excerpt(line: str, column: int | None, width: int = 100) -> tuple[str, int | None]:
-    """At most `width` characters of a line around the column, control characters blanked."""
-    start = max(0, min((column or 1) - 1 - width // 2, len(line) - width))
-    shown = "".join(c if c.isprintable() else " " for c in line[start : start + width])
-    return shown, None if column is None else max(column - 1 - start, 0)
-
-
 def _syntax_at(text: str, offset: int, message: str) -> QuerySyntaxError:
     line = text.count("\n", 0, offset) + 1
-    return syntax_error(text, line, offset - text.rfind("\n", 0, offset), message)
+    return syntax_error(line, offset - text.rfind("\n", 0, offset), message)
 
 
 # -- the tokenizer --------------------------------------------------------------------------------
@@ -509,17 +506,24 @@ class _Reading:
     """Reads a request's tokens into a `QueryText`, refusing what an engine could read
     differently (see the module docstring)."""
 
-    def __init__(self, lexer: _Lexer) -> None:
+    def __init__(self, lexer: _Lexer, prefixes: Mapping[str, str] | None = None) -> None:
         self.lexer = lexer
-        self.prefixes: dict[str, str] = {}
+        self.prefixes: dict[str, str] = dict(prefixes or {})  # predeclared, then the query's
+        self.judged = prefixes is not None  # whether an undeclared prefix is an error
+        self.undeclared: list[str] = []  # prefixes used and not declared, in order of first use
+        self.undeclared_error: QuerySyntaxError | None = None
         self.base = "http://example.invalid/"  # stands for the engine's base IRI, if any
         self.expect = ""  # PREFIX or BASE waiting for its parts
         self.declared = ""
         self.suspect: Token | None = None  # a name that could be FILTER or BIND
+        self.before: Token | None = None  # the last three tokens
+        self.last: Token | None = None
+        self.current: Token | None = None
         self.form: str | None = None
         self.update = self.service = self.has_from = False
 
     def take(self, token: Token) -> None:
+        self.before, self.last, self.current = self.last, self.current, token
         if self.suspect is not None and token.text == "(":
             raise self.lexer.error(
                 self.suspect.start,
@@ -541,12 +545,16 @@ class _Reading:
             depth=self.lexer.deepest,
             has_from=self.has_from,
             chain=self.lexer.longest,
+            undeclared=self.undeclared_error,
         )
 
     def _word(self, token: Token) -> None:
         word = token.text.upper()
         if word not in KEYWORDS and token.text != "a":
-            raise self.lexer.error(token.start, f"`{token.text}` is not a SPARQL keyword")
+            self._slash_in_name(token)
+            close = _closest(word, KEYWORDS)
+            hint = f" (did you mean {close}?)" if close else ""
+            raise self.lexer.error(token.start, f"`{token.text}` is not a SPARQL keyword{hint}")
         if word == "SERVICE":
             self.service = True
         elif word == "FROM":
@@ -557,6 +565,25 @@ class _Reading:
             self.update = True
         elif token.depth == 0 and word in QUERY_FORMS and self.form is None:
             self.form = word
+
+    def _slash_in_name(self, token: Token) -> None:
+        """`concept:area/china` reads as a path from `concept:area` to a word: say what it is."""
+        name, slash = self.before, self.last
+        if name is None or slash is None or name.kind != "pname" or slash.text != "/":
+            return
+        if name.start + len(name.text) != slash.start or slash.start + 1 != token.start:
+            return
+        prefix, _, local = name.text.partition(":")
+        written = f"{name.text}/{token.text}"
+        if prefix in self.prefixes:
+            iri = f"{self.prefixes[prefix]}{local.replace(chr(92), '')}/{token.text}"
+            instead = prefixed_name(iri, self.prefixes) or f"<{iri}>"
+        else:
+            instead = "an IRI in <…>"
+        raise self.lexer.error(
+            name.start,
+            f'"{written}" is not a prefixed name: a "/" is not allowed in one; write {instead}',
+        )
 
     def _declaration(self, token: Token) -> bool:
         """Keep `PREFIX name: <iri>` and `BASE <iri>` to check the prefixed names after them."""
@@ -579,6 +606,11 @@ class _Reading:
         prefix, _, local = token.text.partition(":")
         if not local and prefix[:6].upper() == "PREFIX":  # `PREFIXp:` declares p: to pyoxigraph
             self.expect, self.declared = "IRI", prefix[6:]
+        elif prefix not in self.prefixes and prefix not in self.undeclared:
+            self.undeclared.append(prefix)
+            if self.judged and self.undeclared_error is None:
+                message = _undeclared_message(prefix, self.prefixes)
+                self.undeclared_error = self.lexer.error(token.start, message)
         if _starts_like_keyword(prefix):
             upper = token.text.upper()
             self.service = self.service or "SERVICE" in upper
@@ -592,6 +624,23 @@ class _Reading:
                     f"`{token.text}` expands to <{iri}>, which is not a valid IRI "
                     f"(pyoxigraph would go on reading after `{prefix}:`)",
                 )
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most like a misspelt `word`, if one is close (only on the way to an error)."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, list(candidates), n=1)
+    return close[0] if close else None
+
+
+def _undeclared_message(prefix: str, known: Mapping[str, str]) -> str:
+    close = _closest(prefix, known)
+    hint = f'; did you mean "{close}:"?' if close else ""
+    return (
+        f'the prefix "{prefix}:" is not declared{hint} (known prefixes: {", ".join(known)}; '
+        f"declare it with PREFIX {prefix}: <…>)"
+    )
 
 
 def _starts_like_keyword(prefix: str) -> bool:
@@ -619,18 +668,23 @@ def tokens(text: str) -> Iterator[Token]:
     return iter(_Lexer(text))
 
 
-def inspect(text: str) -> QueryText:
-    """Read a request's tokens into what it is (see the module docstring).
+def inspect(text: str, *, prefixes: Mapping[str, str] | None = None) -> QueryText:
+    """Read a request's tokens into what it is (see the module docstring). `prefixes` are those
+    the engine predeclares (a declaration in the query wins over one of them, as in both
+    engines); with them, the first prefix neither they nor the query declare is kept as
+    `QueryText.undeclared`, which `check` raises.
 
     >>> inspect("PREFIX ex: <http://example.org/> SELECT * { ?s ex:service ?o }")
     QueryText(form='SELECT', update=False, service=False, depth=1, has_from=False, chain=0)
     >>> inspect("ASK { # a comment that a lone CR ends\\r SERVICE <http://127.0.0.1/> {} }")
     Traceback (most recent call last):
     ...
-    cskg.errors.QuerySyntaxError: query:1:38: a lone carriage return ends this comment ...
+    cskg.errors.QuerySyntaxError: line 1, column 38: a lone carriage return ends this comment ...
+    >>> print(inspect("ASK { ?s a ex:C }", prefixes={"cskg": "https://w3id.org/cskg/o#"}).undeclared)
+    line 1, column 12: the prefix "ex:" is not declared (known prefixes: cskg; declare it ...)
     """
     lexer = _Lexer(text)
-    reading = _Reading(lexer)
+    reading = _Reading(lexer, prefixes)
     for token in lexer:
         reading.take(token)
     return reading.result()
@@ -642,10 +696,12 @@ def check(
     allow_service: bool = False,
     max_depth: int = MAX_DEPTH,
     max_chain: int = MAX_CHAIN,
+    prefixes: Mapping[str, str] | None = None,
 ) -> QueryText:
     """`inspect`, then refuse what the engines must not be given: nesting or operator chains
-    that overflow their parsers' stack, and SERVICE unless allowed."""
-    shape = inspect(text)
+    that overflow their parsers' stack, SERVICE unless allowed, and with `prefixes` (those the
+    engine is given, `PREFIXES`) a prefix that is neither among them nor declared by the query."""
+    shape = inspect(text, prefixes=prefixes)
     if shape.depth > max_depth:
         raise CskgError(
             f"query: brackets nest {shape.depth} deep; at most {max_depth} are accepted "
@@ -658,6 +714,8 @@ def check(
         )
     if shape.service and not allow_service:
         raise CskgError(SERVICE_REFUSED)
+    if shape.undeclared is not None:
+        raise shape.undeclared
     return shape
 
 
@@ -686,3 +744,86 @@ def keywords(text: str) -> list[str]:
     except QuerySyntaxError:
         pass
     return words
+
+
+# -- prefixes -------------------------------------------------------------------------------------
+
+
+def undeclared_prefixes(text: str) -> list[str]:
+    """The prefixes a request uses without declaring them, in order of first use, read as far as
+    the text reads as SPARQL (a query for another endpoint may hold words this reading refuses).
+
+    >>> undeclared_prefixes("PREFIX ex: <http://x/> SELECT * { ?s a ex:C, cskg:Policy, ex:D }")
+    ['cskg']
+    """
+    lexer = _Lexer(text)
+    reading = _Reading(lexer)
+    try:
+        for token in lexer:
+            with contextlib.suppress(QuerySyntaxError):  # a word another endpoint may know
+                reading.take(token)
+    except QuerySyntaxError:
+        pass
+    return reading.undeclared
+
+
+def declare_used(text: str, prefixes: Mapping[str, str] = PREFIXES) -> str:
+    """`text` with a declaration of each of `prefixes` that it uses without declaring, for an
+    endpoint that knows none of them: a query that stands on its own. The declarations go on
+    the query's first line, so that the endpoint's line numbers are the user's.
+
+    >>> declare_used("SELECT * {\\n ?s a cskg:Policy }")
+    'PREFIX cskg: <https://w3id.org/cskg/ontology#> SELECT * {\\n ?s a cskg:Policy }'
+    """
+    used = [p for p in undeclared_prefixes(text) if p in prefixes]
+    return "".join(f"PREFIX {p}: <{prefixes[p]}> " for p in used) + text
+
+
+_PLAIN_LOCAL = re.compile(
+    r"(?:[A-Za-z0-9_:]|%[0-9A-Fa-f]{2})"
+    r"(?:(?:[A-Za-z0-9_.:-]|%[0-9A-Fa-f]{2})*(?:[A-Za-z0-9_:-]|%[0-9A-Fa-f]{2}))?"
+)
+
+
+#: the project's prefixes, the longest namespace first
+_LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))
+
+
+def prefixed_name(iri: str, prefixes: Mapping[str, str] | None = None) -> str | None:
+    """The prefixed name of `iri` that is valid as written (`names_itself`), from the longest
+    namespace of `prefixes` (the project's, `PREFIXES`) that gives one; None when none does.
+
+    >>> prefixed_name("https://w3id.org/cskg/id/concept/unit/percent")
+    'unit:percent'
+    """
+    ordered = _LONGEST_FIRST
+    if prefixes is not None:
+        ordered = sorted(prefixes.items(), key=lambda item: -len(item[1]))
+    for prefix, namespace in ordered:
+        if iri.startswith(namespace) and names_itself(prefix, iri[len(namespace) :]):
+            return f"{prefix}:{iri[len(namespace) :]}"
+    return None
+
+
+def names_itself(prefix: str, local: str) -> bool:
+    """Whether `prefix:local`, written as it is, is a prefixed name that SPARQL and Turtle read
+    as the prefix's namespace followed by `local`, and that this reading lets through: `local`
+    is a PN_LOCAL of §19.8 without backslash escapes (`concept:area/china` is not: a `/` must
+    be escaped), and a prefix that starts like a keyword does not hold SERVICE, FILTER or BIND.
+
+    >>> names_itself("area", "china"), names_itself("concept", "area/china")
+    (True, False)
+    """
+    if not local:
+        return True
+    if "\\" in local:
+        return False
+    if local.isascii():
+        if _PLAIN_LOCAL.fullmatch(local) is None:
+            return False
+    elif _strict()["local"].fullmatch(local) is None:
+        return False
+    if _starts_like_keyword(prefix):
+        upper = f"{prefix}:{local}".upper()
+        return not any(word in upper for word in ("SERVICE", "FILTER", "BIND"))
+    return True

@@ -12,7 +12,11 @@ slow reader never holds a worker and no answer is ever whole in the server's mem
 Everything that grows with the query runs in the worker, never in the server's event loop: the
 query is judged there on what the SPARQL grammar sees (`cskg.query.text`): updates are refused
 (403), SERVICE is refused (400: the engine would send the HTTP request), nesting deeper than
-`max_nesting` is refused (400) before the parser can spend its stack on it.
+`max_nesting` is refused (400) before the parser can spend its stack on it. The project's
+prefixes (`cskg.vocab.PREFIXES`) are predeclared there, for the endpoint and the query page alike:
+the engine is given them (a PREFIX in the query wins) and the guard reads the query with them; a
+prefix neither they nor the query declare, and a syntax error, are one sentence with line and
+column (400; `QueryRefused.line` and `.column` say where).
 
 Each worker is walled in as the operating system allows (`confine`), before it opens anything:
 
@@ -51,8 +55,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from cskg.errors import CskgError
+from cskg.errors import CskgError, QuerySyntaxError
 from cskg.query.model import Result
+from cskg.vocab import PREFIXES
 
 if TYPE_CHECKING:
     from cskg.query.text import QueryText
@@ -65,9 +70,12 @@ _MAX_FRAME = 64 * 1024 * 1024
 
 
 class QueryRefused(CskgError):
-    """A query the endpoint will not answer; `status` is the HTTP status to send."""
+    """A query the endpoint will not answer; `status` is the HTTP status to send. A syntax
+    error also says where, in the query as the user wrote it (`line`, `column`, from 1)."""
 
     status = 400
+    line: int | None = None
+    column: int | None = None
 
 
 class BadQuery(QueryRefused):
@@ -200,16 +208,24 @@ class _Refusal(Exception):
         super().__init__(message)
         self.header = {"status": status, "message": message, **({"exit": True} if exit else {})}
 
+    @classmethod
+    def syntax(cls, error: QuerySyntaxError) -> _Refusal:
+        """400 with the error's one sentence, and its line and column for a page to point at."""
+        refusal = cls(400, str(error))
+        refusal.header["line"] = getattr(error, "line", None)
+        refusal.header["column"] = getattr(error, "column", None)
+        return refusal
+
 
 def _checked(text: str, max_nesting: int) -> QueryText:
-    """The query's shape, judged on its tokens; refuses what the endpoint never runs."""
-    from cskg.errors import QuerySyntaxError
+    """The query's shape, judged on its tokens as the engine reads them, the project's prefixes
+    predeclared; refuses what the endpoint never runs."""
     from cskg.query.text import MAX_CHAIN, inspect
 
     try:
-        shape = inspect(text)
+        shape = inspect(text, prefixes=PREFIXES)
     except QuerySyntaxError as error:
-        raise _Refusal(400, f"syntax error: {error}") from None
+        raise _Refusal.syntax(error) from None
     if shape.update:
         raise _Refusal(403, "this endpoint is read-only: SPARQL Update is not accepted")
     if shape.depth > max_nesting:
@@ -224,6 +240,8 @@ def _checked(text: str, max_nesting: int) -> QueryText:
         )
     if shape.service:
         raise _Refusal(400, "the query uses SERVICE; this endpoint never contacts other endpoints")
+    if shape.undeclared is not None:
+        raise _Refusal.syntax(shape.undeclared)
     return shape
 
 
@@ -246,16 +264,19 @@ def run_job(store: Any, union: dict[str, Any], job: dict[str, Any], out: IO[byte
     """Answer one job into `out`; the header for the server. `union` holds the query options
     of the store's default graph (`cskg.query.engines.union_options`), worked out once per
     worker."""
+    from cskg.query.messages import oxigraph_error
     from cskg.web.answer import Limits, write_answer
 
     try:
         text: str = job["query"]
         options = _dataset(job, _checked(text, job["max_nesting"]), union)
         try:
-            answer = store.query(text, **options)
+            answer = store.query(text, prefixes=PREFIXES, **options)
             limits = Limits(job["max_rows"], job["max_bytes"])
             return write_answer(answer, job["media"], out, limits)
-        except (SyntaxError, ValueError) as error:  # ValueError: a graph name that is no IRI
+        except SyntaxError as error:
+            raise _Refusal.syntax(oxigraph_error(text, str(error))) from None
+        except ValueError as error:  # a graph name that is no IRI
             raise _Refusal(400, f"syntax error: {_message(error)}") from None
         except (MemoryError, OSError, RuntimeError) as error:
             raise _failure(error) from None
@@ -620,7 +641,9 @@ class SparqlService:
         if status != 200:
             out.close()
             refusal = _REFUSALS.get(status, WorkerCrashed)  # type: ignore[arg-type]
-            raise refusal(header.get("message") or "the query failed")
+            error = refusal(header.get("message") or "the query failed")
+            error.line, error.column = header.get("line"), header.get("column")
+            raise error
         self.pending += header["bytes"]
         return header, out
 
