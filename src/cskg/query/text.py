@@ -26,6 +26,14 @@ than this reading. The differences, found in their sources and pinned by tests/t
   is refused before `(` if it contains FILTER or BIND.
 
 The reading runs in time linear in the text: no pattern backtracks over more than one token.
+
+Prefixes: the embedded engines are given the project's prefixes (`cskg.vocab.PREFIXES`) as
+predeclared, and `inspect(text, prefixes=PREFIXES)` reads the query with the same ones, so the
+text the guard judges is the text that runs, and every position is the user's. A PREFIX of the
+query's own replaces a predeclared one, as in both engines (the last declaration wins); a prefix
+neither declares is refused by `check`, naming it. `declare_used` writes the declarations a
+query for another endpoint needs, and `prefixed_name` is the one rule for a prefixed name that
+reads back as its IRI.
 """
 
 from __future__ import annotations
