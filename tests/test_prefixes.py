@@ -220,6 +220,14 @@ def test_the_guard_reads_the_query_with_the_predeclared_prefixes(capsys, release
     assert response.status_code == 400 and "which is not a valid IRI" in response.text
 
 
+def test_a_long_undeclared_prefix_is_quoted_short(capsys, release, server):
+    text = "ASK { ?s a " + "p" * 100_000 + ":x }"
+    code, _, err = cli(capsys, "--dist", str(release), "query", "-e", text)
+    assert code == 2 and len(err) < 1000 and '"' + "p" * 59 + '…:" is not declared' in err
+    response = httpx.post(server + "/sparql", data={"query": text})
+    assert response.status_code == 400 and len(response.text) < 1000
+
+
 def test_engine_messages_become_short_lists():
     """pyoxigraph's own message for an undeclared prefix is a screen of Unicode ranges."""
     text = "SELECT ?p WHERE { ?p a foo:Policy }"

@@ -560,9 +560,10 @@ class _Reading:
         word = token.text.upper()
         if word not in KEYWORDS and token.text != "a":
             self._slash_in_name(token)
-            close = _closest(word, KEYWORDS)
+            close = _closest(word, KEYWORDS) if len(word) <= _SHOWN else None
             hint = f" (did you mean {close}?)" if close else ""
-            raise self.lexer.error(token.start, f"`{token.text}` is not a SPARQL keyword{hint}")
+            shown = _shown(token.text)
+            raise self.lexer.error(token.start, f"`{shown}` is not a SPARQL keyword{hint}")
         if word == "SERVICE":
             self.service = True
         elif word == "FROM":
@@ -590,7 +591,8 @@ class _Reading:
             instead = "an IRI in <…>"
         raise self.lexer.error(
             name.start,
-            f'"{written}" is not a prefixed name: a "/" is not allowed in one; write {instead}',
+            f'"{_shown(written)}" is not a prefixed name: a "/" is not allowed in one; '
+            f"write {_shown(instead)}",
         )
 
     def _declaration(self, token: Token) -> bool:
@@ -643,12 +645,21 @@ def _closest(word: str, candidates: Iterable[str]) -> str | None:
 
 
 def _undeclared_message(prefix: str, known: Mapping[str, str]) -> str:
-    close = _closest(prefix, known)
+    close = _closest(prefix, known) if len(prefix) <= _SHOWN else None
     hint = f'; did you mean "{close}:"?' if close else ""
+    shown = _shown(prefix)
     return (
-        f'the prefix "{prefix}:" is not declared{hint} (known prefixes: {", ".join(known)}; '
-        f"declare it with PREFIX {prefix}: <…>)"
+        f'the prefix "{shown}:" is not declared{hint} (known prefixes: {", ".join(known)}; '
+        f"declare it with PREFIX {shown}: <…>)"
     )
+
+
+#: characters of the user's text a message quotes at most
+_SHOWN = 60
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
 def _starts_like_keyword(prefix: str) -> bool:
