@@ -464,5 +464,6 @@ def test_a_release_carries_its_version_and_build_time(mini_root, tmp_path, monke
     assert main(["--dist", str(dist), "publish", "--out", str(site), "--base", base]) == 0
     home = (site / "index.html").read_text(encoding="utf-8")
     assert f"<dd>{__version__}</dd>" in home
-    assert '<time datetime="2025-12-03T00:00:00Z">2025-12-03T00:00:00Z</time>' in home
+    built = '<time datetime="2025-12-03T00:00:00Z" translate="no">3 December 2025 00:00 UTC</time>'
+    assert built in home
     capsys.readouterr()

@@ -64,7 +64,8 @@ def test_home_and_resource_pages(browser: webdriver.Chrome, server: str, release
     }
     assert browser.find_element(By.TAG_NAME, "h1").text == labels["en"]
     assert browser.find_element(By.ID, "label-zh").text == labels["zh"]
-    quotes = browser.find_elements(By.CSS_SELECTOR, "#statements q")
+    # the quote of each sentence, printed once (those in a closed "why?" are not shown)
+    quotes = browser.find_elements(By.CSS_SELECTOR, "#statements blockquote.quote q")
     assert quotes and all(q.text for q in quotes)
 
 

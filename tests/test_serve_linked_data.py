@@ -227,7 +227,7 @@ def test_resource_page_shows_labels_statements_evidence_and_incoming(
         graph = quad.graph_name.value
         if graph.startswith("https://w3id.org/cskg/graph/evidence/"):
             quote = named_quads(store, quad.graph_name, ox.NamedNode(CSKG + "quote"), None, None)[0]
-            assert f"<q>{escape(quote.object.value)}</q>" in html
+            assert f'<q translate="no">{escape(quote.object.value)}</q>' in html
     if any(
         q.graph_name.value == GRAPH_CURATION for q in named_quads(store, node, None, None, None)
     ):
@@ -259,7 +259,8 @@ def test_home_page_counts_and_class_lists(server: str, release: Path, store: ox.
         rf'href="{re.escape(server)}/instances/cskg/Policy">[^<]+</a>.*?</td><td>{n}</td>', html
     )
     _, _, body = get(server, "/instances/cskg/Policy")
-    assert body.decode().count("<li>") == n
+    table = body.decode().split('<table id="instances">')[1].split("</table>")[0]
+    assert table.count("<tr><td>") == n  # one row per instance
 
 
 def test_query_page_runs_a_library_query_without_javascript(server: str, store: ox.Store) -> None:
@@ -358,7 +359,7 @@ def test_hostile_literals_are_escaped_and_javascript_is_never_a_link(poisoned_se
         assert "onerror=alert(2)" not in html or "&#34;&gt;&lt;img" in html
     html = get(poisoned_server, "/id/agency/evil.html")[2].decode()
     assert escape(SCRIPT) in html  # shown, as text
-    assert f'<span class="iri" title="{JS_IRI}">{JS_IRI}</span>' in html
+    assert f'<span class="iri" title="{JS_IRI}" translate="no">{JS_IRI}</span>' in html
     assert (
         poisoned_server + EVIL.removeprefix("https://w3id.org/cskg") + '"'
         in get(poisoned_server, "/id/agency/miit.html")[2].decode()

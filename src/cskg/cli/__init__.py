@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cskg.cli import build, describe, diff, export, lab, plot, push, query, serve
+from cskg.cli import build, describe, diff, export, lab, plot, push, query, search, serve
 from cskg.cli.options import Command
 from cskg.errors import EXIT_ERROR, CskgError
 
@@ -26,6 +26,7 @@ COMMANDS: tuple[Command, ...] = (
     query.QUERIES,
     query.PREFIXES,
     describe.DESCRIBE,
+    search.SEARCH,
     describe.STATS,
     diff.DIFF,
     diff.PATCH,

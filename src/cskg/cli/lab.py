@@ -50,6 +50,13 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SIZES",
         help="instead of the paper suite, synthetic corpora of these sizes, e.g. 1,10,100,1000",
     )
+    parser.add_argument(
+        "--pages",
+        type=int,
+        metavar="PAPERS",
+        help="instead, pages and search of `cskg serve` on the paper and on PAPERS synthetic "
+        "papers (0: the paper alone), against the 50 ms budget",
+    )
     for flag, text in (
         ("--rdflib-max", "run rdflib's engine up to this many papers (each query in a budget)"),
         ("--push-max", "time `cskg push` into a fresh Virtuoso up to this many papers"),
@@ -82,6 +89,14 @@ def run_bench(args: argparse.Namespace) -> int:
     from cskg.lab.bench import plot_scale, run_bench, run_scale
 
     out = Path(args.out) if args.out else None
+    if args.pages is not None:
+        from cskg.lab.bench import run_pages
+
+        pages = run_pages(root(args), papers=args.pages, runs=args.runs, progress=_progress)
+        sys.stdout.write(pages.to_markdown())
+        if out:
+            out.write_text(pages.to_markdown(), encoding="utf-8")
+        return 0
     if not args.scale:
         report = run_bench(
             root(args), runs=args.runs, use_virtuoso=not args.no_virtuoso, progress=_progress

@@ -1035,3 +1035,192 @@ def plot_scale(report: ScaleReport, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+# -- pages and search over HTTP: the 50 ms budget ---------------------------------------------
+
+#: the median a kind of page (and a search) must keep, on the paper's release
+PAGE_BUDGET = 0.05
+#: what `cskg bench --pages` searches for: a Chinese name and part of it, an alias, the paper's
+#: misspelling, two misspelt words, a common word, two words of the paper's sentences
+SEARCHES = (
+    "工业和信息化部",
+    "信息化部",
+    "miit",
+    "Loongsun",
+    "Minstry of Industry",
+    "security",
+    "autonomously controllable",
+)
+#: distinct resource pages and instance lists fetched (each once: the server keeps a page it
+#: made, and a page asked again is not rendered again)
+PAGE_SAMPLE = 60
+#: the kinds of request, in the report's order
+PAGE_KINDS = ("home", "resource", "instances", "search", "not found")
+
+
+@dataclass
+class PageTimings:
+    """One release's pages over HTTP (seconds of each request, by kind), and its search index."""
+
+    label: str
+    triples: int
+    times: dict[str, list[float]]
+    index_seconds: float  # building the search index, labels and evidence read included
+    index_size: dict[str, int]  # `SearchIndex.size()`, its memory and the static file's bytes
+
+
+@dataclass
+class PagesReport:
+    points: list[PageTimings]
+    runs: int
+
+    def to_markdown(self) -> str:
+        lines = [
+            "`cskg serve` on loopback, one keep-alive connection, `Accept: text/html`: the home "
+            f"page ({self.runs * 4} requests), {PAGE_SAMPLE} distinct resource pages and up to "
+            f"{PAGE_SAMPLE} distinct instance lists (each once: the server keeps a document it "
+            f"made), the results page of {len(SEARCHES)} searches ({self.runs} each: "
+            + ", ".join(f"“{s}”" for s in SEARCHES)
+            + "), and the 404 of a misspelt IRI with its suggestions. Budget: a median of "
+            f"{_ms(PAGE_BUDGET)} per kind.",
+            "",
+            "| release | triples | request | n | median | p95 | max | median within budget |",
+            "|---|---:|---|---:|---:|---:|---:|---|",
+        ]
+        for p in self.points:
+            for kind in PAGE_KINDS:
+                values = p.times.get(kind) or []
+                if values:
+                    median, p95 = statistics.median(values), _p95(values)
+                    cells = [p.label, f"{p.triples:,}", kind, str(len(values))]
+                    cells += [_ms(median), _ms(p95), _ms(max(values))]
+                    cells.append("yes" if median <= PAGE_BUDGET else "NO")
+                    lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", "The search index (`cskg.search`), built in the server's process:", ""]
+        lines += ["| release | build | entities | values | postings | memory | static file |"]
+        lines += ["|---|---:|---:|---:|---:|---:|---:|"]
+        for p in self.points:
+            size = p.index_size
+            lines.append(
+                f"| {p.label} | {_ms(p.index_seconds)} | {size['entities']:,} | "
+                f"{size['values']:,} | {size['postings']:,} | {size['memory'] / 1e6:,.1f} MB | "
+                f"{size['file'] / 1e6:,.2f} MB |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+def _p95(values: list[float]) -> float:
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def _get(connection: http.client.HTTPConnection, path: str) -> tuple[int, bytes, float]:
+    began = time.perf_counter()
+    connection.request("GET", path, headers={"Accept": "text/html"})
+    response = connection.getresponse()
+    body = response.read()
+    return response.status, body, time.perf_counter() - began
+
+
+def _index_figures(dist: Path) -> tuple[float, dict[str, int]]:
+    """Seconds to build the release's search index, and its size (`PageTimings.index_size`)."""
+    import json
+    import tracemalloc
+
+    from cskg.release import Release
+    from cskg.search import SearchIndex
+    from cskg.web.pages import SEARCH_FILE, Linker
+
+    with Release.open(dist) as release:
+        began = time.perf_counter()
+        index = SearchIndex.build(release)
+        seconds = time.perf_counter() - began
+        href = Linker("https://data.example.org/cskg", static_from=SEARCH_FILE).resource
+        data = index.as_json(release, href, ("en", "zh"))
+        size = dict(index.size(), file=len(json.dumps(data, ensure_ascii=False).encode()))
+    del index
+    with Release.open(dist) as release:  # again, counting its memory (which slows it)
+        release.label_statements, release.evidence, release.superclasses  # noqa: B018
+        tracemalloc.start()
+        kept = SearchIndex.build(release)
+        size["memory"] = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        del kept
+    return seconds, size
+
+
+def _time_pages(dist: Path, runs: int, progress: Callable[[str], None]) -> dict[str, list[float]]:
+    """Latency of each kind of page (`PAGE_KINDS`) of `cskg serve` on `dist`."""
+    import re
+
+    from cskg.release import Release
+    from cskg.search import index_of
+
+    with Release.open(dist) as release:
+        named = [e.iri for e in index_of(release).entities if "/id/" in e.iri]
+    step = max(1, len(named) // PAGE_SAMPLE)
+    resources = ["/" + iri.split("/cskg/", 1)[1] + ".html" for iri in named[::step]]
+    times: dict[str, list[float]] = {kind: [] for kind in PAGE_KINDS}
+    with serving(dist) as endpoint:
+        connection, _ = _connection(endpoint)
+        try:
+            _, home, _ = _get(connection, "/")
+            lists = sorted(set(re.findall(r'href="[^"]*?(/instances/[^"#?]+)"', home.decode())))
+            _get(connection, "/search?q=warm")
+            requests = [("home", "/")] * (runs * 4)
+            requests += [("resource", path) for path in resources[:PAGE_SAMPLE]]
+            requests += [("instances", path) for path in lists[:PAGE_SAMPLE]]
+            requests += [
+                ("search", "/search?" + urllib.parse.urlencode({"q": text}))
+                for text in SEARCHES
+                for _ in range(runs)
+            ]
+            requests += [
+                ("not found", p.rsplit("/", 1)[0] + "/x" + p.rsplit("/", 1)[1][:-6])
+                for p in resources[: runs * 2]
+            ]
+            for kind, path in requests:
+                status, _, seconds = _get(connection, path)
+                if status != (404 if kind == "not found" else 200):
+                    raise RuntimeError(f"{path}: {status}")
+                times[kind].append(seconds)
+            progress(f"pages: {len(requests)} requests")
+        finally:
+            connection.close()
+    return times
+
+
+def run_pages(
+    root: Path,
+    *,
+    papers: int = 100,
+    runs: int = 5,
+    progress: Callable[[str], None] = lambda message: None,
+) -> PagesReport:
+    """Pages and search of `cskg serve` on the paper's release and on a synthetic corpus of
+    `papers` papers (`cskg synth`, seed 0), each built afresh."""
+    import json
+
+    from cskg.lab.synth import synth
+
+    points: list[PageTimings] = []
+    with tempfile.TemporaryDirectory(prefix="cskg-pages-") as scratch:
+        corpora = [("the paper", root)]
+        if papers:
+            progress(f"pages: synth {papers} papers")
+            synth(root, Path(scratch) / "corpus", papers, seed=0)
+            corpora.append((f"{papers} papers", Path(scratch) / "corpus"))
+        for label, project in corpora:
+            dist = Path(scratch) / f"dist-{len(points)}"
+            progress(f"pages: build {label}")
+            command = [sys.executable, "-m", "cskg.cli", "--root", str(project), "build", "-q"]
+            _run_measured([*command, "--out", str(dist)])
+            triples = json.loads((dist / "build.json").read_text(encoding="utf-8"))["counts"]
+            progress(f"pages: {label}: search index")
+            seconds, size = _index_figures(dist)
+            progress(f"pages: {label}: requests")
+            times = _time_pages(dist, runs, progress)
+            points.append(PageTimings(label, triples["triples"], times, seconds, size))
+    return PagesReport(points, runs)

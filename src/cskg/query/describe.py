@@ -9,9 +9,7 @@ or the ontology or document graph.
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,25 +102,25 @@ def resolve(source: Release | QueryStore, term: str) -> str:
 
 
 def _resolve_label(release: Release, term: str) -> str:
-    labels = [
-        (iri, value) for iri, entries in release.label_statements.items() for _, _, value in entries
-    ]
-    wanted = term.casefold()
+    """The entity a label names, found by the site's search (`cskg.search`) in the labels and
+    aliases: a label equal to the term (case, accents and punctuation aside), else the only label
+    holding it from a word start (anywhere in Chinese: "Loongsun" finds "Loongsun Technology
+    Co., Ltd." but "sun" does not); several: ambiguous; none: the closest labels suggested."""
+    from cskg.search import index_of
+
+    hits = index_of(release).search(term, limit=None, fields=("label", "alias"))
 
     def candidates(iris: Iterable[str]) -> list[tuple[str, str]]:
         return sorted(release.labels(set(iris)).items())
 
-    matches = sorted({iri for iri, label in labels if label.casefold() == wanted})
+    matches = sorted(h.iri for h in hits if h.kind == "exact")
     if len(matches) == 1:
         return matches[0]
     if matches:
         raise AmbiguousTerm(
             f"{term!r} names {len(matches)} entities; give one of their IRIs", candidates(matches)
         )
-    # No exact label: a label that contains the term (from a word start for Latin script, so
-    # "Loongsun" finds "Loongsun Technology Co., Ltd." but "sun" does not) names it if unique.
-    pattern = re.compile(("" if not term.isascii() else r"(?<!\w)") + re.escape(wanted))
-    partial = sorted({iri for iri, label in labels if pattern.search(label.casefold())})
+    partial = sorted(h.iri for h in hits if h.kind in ("prefix", "phrase"))
     if len(partial) == 1:
         return partial[0]
     if partial:
@@ -130,12 +128,7 @@ def _resolve_label(release: Release, term: str) -> str:
             f"{term!r} is part of the labels of {len(partial)} entities; give one of their IRIs",
             candidates(partial),
         )
-    by_label: dict[str, set[str]] = {}
-    for iri, label in labels:
-        by_label.setdefault(label.casefold(), set()).add(iri)
-    near = difflib.get_close_matches(wanted, list(by_label), n=6, cutoff=0.5)
-    near += [k for k in by_label if wanted and wanted in k and k not in near][: 6 - len(near)]
-    found = candidates(i for k in near for i in by_label[k])
+    found = candidates(h.iri for h in hits[:6])
     raise AmbiguousTerm(
         f"no entity is labelled {term!r}" + ("; closest labels:" if found else ""), found
     )

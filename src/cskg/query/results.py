@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from cskg.errors import CskgError
@@ -35,6 +36,7 @@ NUMERIC = {
 }
 
 
+@lru_cache(maxsize=1 << 16)  # pages name the same classes and properties thousands of times
 def compact(iri: str) -> str:
     """The name of an IRI as a person reads it and can paste back into a query or a Turtle
     file: `agency:miit`, `unit:percent`, the longest namespace of `PREFIXES` first, where that

@@ -38,6 +38,41 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"SAMEORIGIN"),
 ]
 
+#: the inline styles a page may hold: the two `<style>` elements YASR's result table inserts
+#: (column-resizer's layout, and its cursor while a column is dragged), allowed by the hashes of
+#: their fixed texts, so that no other inline style is (tests/test_workbench.py finds both texts
+#: in the vendored yasgui.min.js and draws the table in Chromium without a violation)
+YASR_STYLES = (
+    "sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk=",
+    "sha256-c0O6TmFAkgpNbHxKAa1BrveWHHopjEtC47i0PzMudxg=",
+)
+#: what a page of the site may load and do: the site's own files, nothing from elsewhere
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": " ".join(["'self'", *(f"'{digest}'" for digest in YASR_STYLES)]),
+    "img-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "frame-ancestors": "'self'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+}
+
+
+def content_security_policy(*, meta: bool = False) -> str:
+    """The policy as a header's value, or (`meta`) for a `<meta http-equiv>` where no header can
+    be set (`cskg publish`): a meta element cannot carry frame-ancestors."""
+    return "; ".join(
+        f"{name} {value}"
+        for name, value in CONTENT_SECURITY_POLICY.items()
+        if not (meta and name == "frame-ancestors")
+    )
+
+
+#: added to every HTML response
+HTML_HEADERS = [(b"content-security-policy", content_security_policy().encode())]
+
 
 async def _plain(send: Send, status: int, text: str) -> None:
     body = (text + "\n").encode()
@@ -57,7 +92,8 @@ async def _plain(send: Send, status: int, text: str) -> None:
 
 class ReadOnlySite:
     """Refuse writes (403) on every path, cap the requests in progress (503 beyond
-    `max_requests`), and add a few security headers to every response."""
+    `max_requests`), and add a few security headers to every response (and the
+    Content-Security-Policy to every page)."""
 
     def __init__(self, app: ASGIApp, max_requests: int) -> None:
         self.app, self.max_requests, self.in_progress = app, max_requests, 0
@@ -75,8 +111,10 @@ class ReadOnlySite:
 
         async def send_with_headers(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                headers = {name.lower(): value for name, value in message.get("headers", [])}
+                html = headers.get(b"content-type", b"").startswith(b"text/html")
+                wanted = SECURITY_HEADERS + HTML_HEADERS if html else SECURITY_HEADERS
+                extra = [(n, v) for n, v in wanted if n not in headers]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
@@ -118,11 +156,13 @@ def create_app(settings: Settings, *, linked_data: bool = True) -> Starlette:
         workers=settings.workers,
         queue_timeout=settings.queue_timeout,
     )
-    routes = endpoint.routes(pinned, service)
-    if linked_data:
-        from cskg.web.linkeddata import routes as linked_data_routes
+    if linked_data:  # browsers at /sparql get its query page
+        from cskg.web.linkeddata import LinkedData
 
-        routes += linked_data_routes(pinned, service)
+        site = LinkedData(pinned, service)
+        routes = endpoint.routes(pinned, service, site.answer_page) + site.routes()
+    else:
+        routes = endpoint.routes(pinned, service)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -140,6 +180,10 @@ def create_app(settings: Settings, *, linked_data: bool = True) -> Starlette:
             pin.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)
+    if linked_data:  # each page in the language the request asks for
+        from cskg.web.linkeddata import PageLanguage
+
+        app.add_middleware(PageLanguage)
     app.add_middleware(ReadOnlySite, max_requests=settings.max_requests)
     app.state.settings = pinned
     app.state.sparql = service

@@ -23,6 +23,11 @@
 - Without `query`, `/sparql` answers with its service description (SPARQL 1.1 Service
   Description, Turtle by default).
 - CORS: GET and POST from any origin (with a preflight answer for POST); nothing else.
+- A browser (a GET whose Accept prefers HTML to every answer format, as a link followed by a
+  browser) gets the query page instead, with `query` run on it; with `format=NAME` as well (a
+  name of `DOWNLOADS`: a link cannot set Accept) it gets the answer in that format, to save.
+  Every other client gets the protocol above, `format` ignored (SPARQLWrapper sends
+  `format=json`).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import os
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import IO, TYPE_CHECKING
 
 from starlette.requests import Request
@@ -38,7 +43,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from cskg.query.results import RESULTS_WRITERS
+from cskg.query.results import RESULT_FORMATS, RESULTS_WRITERS
 from cskg.vocab import DCTERMS, FORMATS, RDFS, SD, VOID, XSD
 from cskg.web.answer import GRAPH_TYPES, graph_format
 from cskg.web.negotiation import Offer, negotiate
@@ -68,6 +73,18 @@ def _offer(types: Iterable[str], aliases: dict[str, str]) -> Offer:
 #: what the endpoint offers, in its order of preference (the first is the default)
 RESULT_OFFER = _offer(RESULTS_WRITERS, RESULT_ALIASES)
 GRAPH_OFFER = _offer(GRAPH_TYPES, GRAPH_ALIASES)
+#: the query page offered after every answer format: only a client that prefers HTML to all of
+#: them gets it (`*/*` and no Accept keep the SPARQL JSON default)
+BROWSER_OFFER = [*RESULT_OFFER, *GRAPH_OFFER, ("html", ["text/html", "application/xhtml+xml"])]
+#: the formats a browser's `format=NAME` may name: those of `RESULT_FORMATS` the endpoint serves
+DOWNLOADS = {
+    name: fmt
+    for name, fmt in RESULT_FORMATS.items()
+    if fmt.streaming is not None or fmt.media in GRAPH_TYPES
+}
+
+#: the query page with a query run on it (`cskg.web.linkeddata`), for browsers
+BrowserPage = Callable[[str], Awaitable[Response]]
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -323,12 +340,14 @@ class FileAnswer(Response):
 # -- the endpoint -----------------------------------------------------------------------------
 
 
-def endpoint(settings: Settings, service: SparqlService) -> Callable[[Request], object]:
+def endpoint(
+    settings: Settings, service: SparqlService, page: BrowserPage | None = None
+) -> Callable[[Request], object]:
     async def sparql(request: Request) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=PREFLIGHT_HEADERS)
         try:
-            response = await _answer(request, settings, service)
+            response = await _answer(request, settings, service, page)
         except ProtocolError as error:
             response = PlainTextResponse(
                 error.message + "\n", status_code=error.status, headers=error.headers
@@ -341,16 +360,21 @@ def endpoint(settings: Settings, service: SparqlService) -> Callable[[Request], 
     return sparql
 
 
-async def _answer(request: Request, settings: Settings, service: SparqlService) -> Response:
+async def _answer(
+    request: Request, settings: Settings, service: SparqlService, page: BrowserPage | None
+) -> Response:
     if request.method in ("PUT", "DELETE", "PATCH"):
         raise ProtocolError(403, UPDATE_REFUSAL)
     operation = await parse_request(request, settings)
+    accept = request.headers.get("accept")
+    browser = request.method in ("GET", "HEAD") and negotiate(accept, BROWSER_OFFER) == "html"
+    if page is not None and browser:
+        return await _for_browser(request, settings, service, operation, page)
     if not operation.queries:
         return _service_description_response(request, settings)
     query = operation.queries[0]
     if not query.strip():
         raise ProtocolError(400, "the query is empty")
-    accept = request.headers.get("accept")
     media = {"results": negotiate(accept, RESULT_OFFER), "graph": negotiate(accept, GRAPH_OFFER)}
     if media["results"] is None and media["graph"] is None:
         raise ProtocolError(
@@ -359,8 +383,47 @@ async def _answer(request: Request, settings: Settings, service: SparqlService) 
             f"{', '.join(RESULTS_WRITERS)} (SELECT, ASK) and {', '.join(GRAPH_TYPES)} "
             "(CONSTRUCT, DESCRIBE)",
         )
+    return await _run(request, settings, service, operation, media)
+
+
+async def _for_browser(
+    request: Request,
+    settings: Settings,
+    service: SparqlService,
+    operation: Operation,
+    page: BrowserPage,
+) -> Response:
+    """A browser's GET: the query page with the query run on it, or with `format=NAME` the
+    answer in that format as a file to save (within the same limits as any other answer)."""
+    query = operation.queries[0] if operation.queries else ""
+    url = form_pairs(request.scope["query_string"].decode("latin-1"), "the URL")
+    names = [value for name, value in url if name == "format"]
+    if not names:
+        response = await page(query)
+        response.headers["Vary"] = "Accept"
+        return response
+    fmt = DOWNLOADS.get(names[0])
+    if fmt is None:
+        raise ProtocolError(400, f"format is one of {', '.join(DOWNLOADS)}, not {names[0]!r}")
+    if not query.strip():
+        raise ProtocolError(400, "the query is empty")
+    graph = fmt.media in GRAPH_TYPES
+    media = {"results": None if graph else fmt.media, "graph": fmt.media if graph else None}
+    response = await _run(request, settings, service, operation, media)
+    response.headers["Content-Disposition"] = f'attachment; filename="answer{fmt.extension}"'
+    return response
+
+
+async def _run(
+    request: Request,
+    settings: Settings,
+    service: SparqlService,
+    operation: Operation,
+    media: dict[str, str | None],
+) -> Response:
+    """The query of `operation` run by a worker, its answer in `media` sent from its file."""
     header, out = await service.run(
-        query,
+        operation.queries[0],
         media,
         default_graphs=operation.default_graphs or None,
         named_graphs=operation.named_graphs or None,
@@ -379,11 +442,14 @@ async def _answer(request: Request, settings: Settings, service: SparqlService) 
     )
 
 
-def routes(settings: Settings, service: SparqlService) -> list[BaseRoute]:
+def routes(
+    settings: Settings, service: SparqlService, page: BrowserPage | None = None
+) -> list[BaseRoute]:
+    """`/sparql`; `page` gives browsers the query page (without it: the protocol to everyone)."""
     return [
         Route(
             "/sparql",
-            endpoint(settings, service),
+            endpoint(settings, service, page),
             methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"],
             name="sparql",
         )

@@ -1,4 +1,5 @@
-"""HTTP content negotiation (RFC 9110 §12.5.1), the one rule for the endpoint and the pages.
+"""HTTP content negotiation (RFC 9110 §12.5.1), the one rule for the endpoint and the pages;
+and the language of the pages (`Accept-Language`, RFC 9110 §12.5.4).
 
 A variant is one representation the server can send, known by several media types (its own and
 the aliases clients use for it). Its quality is the q of the most specific media range in
@@ -15,18 +16,14 @@ from collections.abc import Sequence
 Offer = Sequence[tuple[str, Sequence[str]]]
 
 
-def parse_accept(header: str | None) -> list[tuple[str, float]]:
-    """`Accept` as (media range, q) pairs, lower-cased; no header or an empty one is `*/*`."""
-    if not header or not header.strip():
-        return [("*/*", 1.0)]
-    ranges = []
+def _weighted(header: str) -> list[tuple[str, float]]:
+    """A comma-separated list of `token;q=…` (Accept, Accept-Language) as (token, q) pairs,
+    lower-cased; a q that is not a number is 0 (the element is then refused)."""
+    pairs = []
     for part in header.split(","):
-        media, *params = (field.strip() for field in part.split(";"))
-        media = media.lower()
-        if not media:
+        token, *params = (field.strip() for field in part.split(";"))
+        if not token:
             continue
-        if media == "*":  # seen in the wild for */*
-            media = "*/*"
         q = 1.0
         for param in params:
             name, _, value = param.partition("=")
@@ -35,8 +32,16 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
                     q = min(max(float(value), 0.0), 1.0)
                 except ValueError:
                     q = 0.0
-        ranges.append((media, q))
-    return ranges
+        pairs.append((token.lower(), q))
+    return pairs
+
+
+def parse_accept(header: str | None) -> list[tuple[str, float]]:
+    """`Accept` as (media range, q) pairs, lower-cased; no header or an empty one is `*/*`."""
+    if not header or not header.strip():
+        return [("*/*", 1.0)]
+    # a bare `*` is seen in the wild for */*
+    return [("*/*" if media == "*" else media, q) for media, q in _weighted(header)]
 
 
 def _specificity(accepted: str, media: str) -> int:
@@ -73,3 +78,24 @@ def negotiate(header: str | None, offer: Offer) -> str | None:
     """The variant the client prefers, or None when it accepts none of them."""
     choices = ranked(header, offer)
     return choices[0] if choices else None
+
+
+def language(header: str | None, offered: Sequence[str]) -> str:
+    """The language of `offered` that `Accept-Language` prefers (RFC 9110 §12.5.4, with the
+    basic filtering of RFC 4647 §3.3.1: `zh` matches `zh-CN` and `zh-Hans-CN`, `*` any); the
+    first offered language when the header names none of them or is absent."""
+    best, best_q = offered[0], 0.0
+    for tag in offered:
+        q = max(
+            (q for lang_range, q in _weighted(header or "") if _covers(lang_range, tag)),
+            default=0.0,
+        )
+        if q > best_q:  # ties keep the earlier, the server's preference
+            best, best_q = tag, q
+    return best
+
+
+def _covers(lang_range: str, tag: str) -> bool:
+    """Whether a language range of the header matches the offered tag: the range is the tag or a
+    more specific tag of the same language (`zh-cn` for `zh`), or `*`."""
+    return lang_range in ("*", tag) or lang_range.startswith(tag + "-")

@@ -18,42 +18,42 @@ is shown as text and never becomes a link.
 from __future__ import annotations
 
 import json
-import posixpath
-import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader
-from markupsafe import Markup
 
-from cskg.query.engines import union_options
-from cskg.query.results import compact
-from cskg.release import Release as ReleaseData
-from cskg.release import graph_kind
+from cskg.query.results import NUMERIC, compact
+from cskg.search import DEFAULT_RESULTS, MAX_QUERY, Result, find, index_of
 from cskg.vocab import (
     BASE,
-    CSKG,
     GRAPH_ONTOLOGY,
     ONTOLOGY,
     OWL,
     PREFIXES,
+    RDF,
     RDF_TYPE,
     RDFS,
-    RDFS_LABEL,
-    SKOS,
     prefixes_used,
 )
+from cskg.web import catalogue
+from cskg.web.i18n import LANGUAGES, data, fill, translations
+from cskg.web.ontology_page import OntologyPage
+from cskg.web.release_view import SAFE_PATH as SAFE_PATH
+from cskg.web.release_view import Linker as Linker
+from cskg.web.release_view import NotFound as NotFound
+from cskg.web.release_view import ReleaseView as ReleaseView
+from cskg.web.release_view import TermView as TermView
+from cskg.web.release_view import instance_path
+from cskg.web.release_view import literal_view as literal_view
+from cskg.web.resource import ResourcePage
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-#: a resource path under the base: slug segments of letters, digits, `-`, `_`; no dot segments
-SAFE_PATH = re.compile(r"(?:id|graph)(?:/[A-Za-z0-9][A-Za-z0-9_\-]*)+")
 
 
 @dataclass(frozen=True)
@@ -118,449 +118,6 @@ def serialize(statements: Sequence[ox.Triple | ox.Quad], fmt: Format) -> bytes:
     return ox.serialize(data, format=fmt.rdf, prefixes=prefixes_used(iris)) or b""
 
 
-def is_web_iri(iri: str) -> bool:
-    """http(s) IRIs may become links; javascript:, data:, file: and the rest never do."""
-    try:
-        return urlsplit(iri).scheme.lower() in ("http", "https")
-    except ValueError:
-        return False
-
-
-def site_path(iri: str) -> tuple[str, str] | None:
-    """(path under the base, fragment) of a project IRI: `id/agency/miit`, `ontology#Policy`."""
-    if not iri.startswith(BASE):
-        return None
-    path, _, fragment = iri[len(BASE) :].partition("#")
-    return path, fragment
-
-
-class Linker:
-    """Where a page links to. On the server: the IRIs themselves under the public base (the
-    server negotiates); in the static site: the `.html` documents, relative to the page."""
-
-    def __init__(self, prefix: str = "", *, static_from: str | None = None) -> None:
-        self.prefix = prefix.rstrip("/")  # "" (root-relative) or the public base URL
-        self.static_from = static_from  # the page's own path in the static site
-
-    def _rel(self, target: str) -> str:
-        assert self.static_from is not None
-        start = posixpath.dirname(self.static_from) or "."
-        return posixpath.relpath(target, start)
-
-    def page(self, server: str, static: str | None = None) -> str | None:
-        """A site page: `server` is its path on the server, `static` its file in the site."""
-        if self.static_from is None:
-            return self.prefix + server
-        return None if static is None else self._rel(static)
-
-    def resource(self, iri: str) -> str | None:
-        """The href for an IRI, or None when it must not be a link."""
-        found = site_path(iri)
-        if found is None:
-            return iri if is_web_iri(iri) else None
-        path, fragment = found
-        if self.static_from is None:
-            return f"{self.prefix}/{path}" + (f"#{fragment}" if fragment else "")
-        if path == "ontology" or SAFE_PATH.fullmatch(path):
-            return self._rel(path + ".html") + (f"#{fragment}" if fragment else "")
-        return self.prefix + "/" + path + (f"#{fragment}" if fragment else "")
-
-    def document(self, path: str, ext: str) -> str:
-        """One format variant of a resource document."""
-        if self.static_from is None:
-            return f"{self.prefix}/{path}.{ext}"
-        return self._rel(f"{path}.{ext}")
-
-
-# -- views handed to the templates ------------------------------------------------------------
-
-
-@dataclass
-class TermView:
-    kind: str  # iri, bnode, literal
-    text: str  # what is shown
-    iri: str | None = None
-    href: str | None = None
-    lang: str | None = None
-    datatype: str | None = None
-    children: list[tuple[TermView, TermView]] = field(default_factory=list)
-
-
-def literal_view(value: str, lang: str | None, datatype: str | None) -> TermView:
-    """A literal with its language tag, or its datatype unless that is xsd:string."""
-    shown = None if lang or datatype is None else compact(datatype)
-    return TermView("literal", value, lang=lang, datatype=None if shown == "xsd:string" else shown)
-
-
-@dataclass
-class SourceView:
-    kind: str  # evidence, editorial, inferred, ontology, document, other
-    graph: TermView
-    section: TermView | None = None
-    quote: str | None = None
-
-
-@dataclass
-class StatementView:
-    subject: TermView
-    predicate: TermView
-    value: TermView
-    sources: list[SourceView]
-
-
-#: the most rows an HTML table or list shows; the RDF documents hold everything. A hub concept
-#: of 100 synthetic papers has thousands of incoming links and the inferred graph 65,600
-#: statements: a page of them all was 35 MB, more than a browser opens comfortably.
-HTML_ROWS = 1_000
-
-#: how many resource descriptions `ReleaseView.describe` keeps
-DESCRIPTIONS_KEPT = 16
-
-
-class ReleaseView:
-    """The web's view of a release (`cskg.release.Release`): its quads, the site paths the
-    pages need, indexed once (the data is small), and the query library of the project."""
-
-    def __init__(self, dist: Path, *, root: Path | None = None) -> None:
-        self.dist = dist
-        self.root = root
-        self.data = ReleaseData.open(dist)
-        self.store = self.data.embedded.store  # pyoxigraph's own, for quad patterns
-        self.union = union_options(self.store)  # the query options of its default graph
-        # a resource is rendered in seven formats one after the other (the static site, a
-        # client following the alternates): its description is made once
-        self.describe = lru_cache(maxsize=DESCRIPTIONS_KEPT)(self._describe)
-        self.html_rows = HTML_ROWS  # the most rows of a table or list on a page
-        self.known: set[str] = {"ontology"}  # site paths of every project IRI in the release
-        self.graphs: set[str] = set()
-        for quad in self.named_quads(None, None, None):
-            for term in (quad.subject, quad.object, quad.graph_name):
-                if isinstance(term, ox.NamedNode):
-                    found = site_path(term.value)
-                    if found and SAFE_PATH.fullmatch(found[0]):
-                        self.known.add(found[0])
-            if isinstance(quad.graph_name, ox.NamedNode):
-                self.graphs.add(quad.graph_name.value)
-        self.build = self._json("build.json")
-
-    def _json(self, name: str) -> dict[str, Any]:
-        path = self.dist / name
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-    def label(self, iri: str, lang: str = "en") -> str | None:
-        """The label of `iri` (`cskg.release`'s rule), None when it has none."""
-        return self.data.labels([iri], lang).get(iri)
-
-    @cached_property
-    def library(self) -> list[Any]:
-        """The queries of the project's library (not its checks) the query page offers."""
-        from cskg.query.library import load_library
-
-        if self.root is None or not (self.root / "queries").is_dir():
-            return []
-        return [q for q in load_library(self.root / "queries") if not q.is_check]
-
-    def exists(self, path: str) -> bool:
-        return path in self.known
-
-    def resource_paths(self) -> list[str]:
-        return sorted(p for p in self.known if p != "ontology")
-
-    def named_quads(self, subject: Any, predicate: Any, obj: Any) -> Iterable[ox.Quad]:
-        """The quads of the named graphs matching the pattern: not the default graph, which holds
-        their merge again (see `cskg.query.engines`)."""
-        for quad in self.store.quads_for_pattern(subject, predicate, obj, None):
-            if type(quad.graph_name) is not ox.DefaultGraph:
-                yield quad
-
-    # -- descriptions ----------------------------------------------------------------------
-
-    def _describe(self, iri: str) -> tuple[ox.Quad, ...]:
-        """The quads that describe `iri` (see the module docstring), without duplicates; called
-        as `describe`, which keeps the last few."""
-        node = ox.NamedNode(iri)
-        if iri == ONTOLOGY:
-            return tuple(
-                self.store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_ONTOLOGY))
-            )
-        seen: set[ox.Quad] = set()
-        out: list[ox.Quad] = []
-
-        def add(quads: Iterable[ox.Quad]) -> None:
-            for quad in quads:
-                if quad not in seen:
-                    seen.add(quad)
-                    out.append(quad)
-
-        frontier: list[Any] = [node]
-        visited: set[Any] = set()
-        while frontier:  # outgoing, following blank nodes (concise bounded description)
-            subject = frontier.pop()
-            if subject in visited:
-                continue
-            visited.add(subject)
-            for quad in self.named_quads(subject, None, None):
-                add([quad])
-                if isinstance(quad.object, ox.BlankNode):
-                    frontier.append(quad.object)
-        add(self.named_quads(None, None, node))  # incoming
-        add(self.store.quads_for_pattern(None, None, None, node))  # the graph it names
-        evidence = {
-            q.graph_name
-            for q in out
-            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in self.data.evidence
-        }
-        cskg_section = ox.NamedNode(CSKG + "section")
-        for graph in sorted(evidence, key=lambda g: g.value):  # where each statement comes from
-            for predicate in ("quote", "section", "cites"):
-                add(
-                    self.store.quads_for_pattern(graph, ox.NamedNode(CSKG + predicate), None, graph)
-                )
-            for quad in self.store.quads_for_pattern(graph, cskg_section, None, graph):
-                add(self.named_quads(quad.object, ox.NamedNode(CSKG + "sectionNumber"), None))
-        return tuple(out)
-
-    # -- HTML views ------------------------------------------------------------------------
-
-    def term(
-        self, term: Any, linker: Linker, bnodes: dict[Any, list[ox.Quad]] | None = None
-    ) -> TermView:
-        """The view of a pyoxigraph term; a blank node shows the statements `bnodes` holds
-        about it."""
-        if isinstance(term, ox.NamedNode):
-            return self.iri_view(term.value, linker)
-        if isinstance(term, ox.BlankNode):
-            view = TermView("bnode", "[ ]")
-            for quad in (bnodes or {}).get(term, []):
-                view.children.append(
-                    (self.term(quad.predicate, linker), self.term(quad.object, linker))
-                )
-            return view
-        if isinstance(term, ox.Literal):
-            return literal_view(term.value, term.language, term.datatype.value)
-        return TermView("literal", str(term))
-
-    def iri_view(self, iri: str, linker: Linker) -> TermView:
-        """An IRI shown by its label, else its prefixed name, else in full."""
-        text = self.label(iri) or compact(iri)
-        return TermView(
-            "iri", iri if text.startswith("<") else text, iri=iri, href=linker.resource(iri)
-        )
-
-    def source(self, graph: Any, linker: Linker) -> SourceView:
-        if not isinstance(graph, ox.NamedNode):
-            return SourceView("other", TermView("literal", "default graph"))
-        iri = graph.value
-        kind = graph_kind(iri)
-        view = SourceView(kind, self.term(graph, linker))
-        evidence = self.data.evidence.get(iri)
-        if evidence is not None:
-            if evidence.section:
-                view.section = TermView(
-                    "iri",
-                    f"§ {evidence.number}" if evidence.number else compact(evidence.section),
-                    iri=evidence.section,
-                    href=linker.resource(evidence.section),
-                )
-            view.quote = evidence.quote
-        return view
-
-    def statements(
-        self, quads: Iterable[ox.Quad], linker: Linker, bnodes: dict[Any, list[ox.Quad]]
-    ) -> list[StatementView]:
-        """One row per statement of `quads`, with every graph that states it; types first,
-        then labels, then by property and value."""
-        grouped: dict[tuple[Any, Any, Any], list[Any]] = {}
-        for quad in quads:
-            grouped.setdefault((quad.subject, quad.predicate, quad.object), []).append(
-                quad.graph_name
-            )
-        rows = [
-            StatementView(
-                self.term(s, linker),
-                self.term(p, linker, bnodes),
-                self.term(o, linker, bnodes),
-                [self.source(g, linker) for g in sorted(gs, key=str)],
-            )
-            for (s, p, o), gs in grouped.items()
-        ]
-        order = {RDF_TYPE: 0, RDFS_LABEL: 1}
-        rows.sort(
-            key=lambda r: (order.get(r.predicate.iri or "", 2), r.predicate.text, r.value.text)
-        )
-        return rows
-
-    def resource_page(self, path: str, linker: Linker) -> dict[str, Any]:
-        """What resource.html shows for the IRI at `path` under the base."""
-        iri = BASE + path
-        node = ox.NamedNode(iri)
-        quads = self.describe(iri)
-        bnodes: dict[Any, list[ox.Quad]] = defaultdict(list)
-        for quad in quads:
-            if isinstance(quad.subject, ox.BlankNode):
-                bnodes[quad.subject].append(quad)
-
-        def statements(selected: Iterable[ox.Quad]) -> list[StatementView]:
-            return self.statements(selected, linker, bnodes)
-
-        outgoing = statements(q for q in quads if q.subject == node)
-        types = [s for s in outgoing if s.predicate.iri == RDF_TYPE]
-        outgoing = [s for s in outgoing if s.predicate.iri != RDF_TYPE]
-        incoming = statements(q for q in quads if q.object == node and q.subject != node)
-        contents = statements(q for q in quads if q.graph_name == node and q.subject != node)
-        labels = self.data.labels_in(iri)
-        return {
-            "iri": iri,
-            "path": path,
-            "title": self.label(iri) or compact(iri),
-            "label_en": labels.get("en") or labels.get(""),
-            "label_zh": labels.get("zh"),
-            "types": types,
-            # each table at most `html_rows` rows; `totals` says how many there are
-            "statements": outgoing[: self.html_rows],
-            "incoming": incoming[: self.html_rows],
-            "contents": contents[: self.html_rows],
-            "totals": {
-                "statements": len(outgoing),
-                "incoming": len(incoming),
-                "contents": len(contents),
-            },
-            "is_graph": iri in self.graphs,
-            "kind": graph_kind(iri) if iri in self.graphs else None,
-            "formats": [(f.name, f.media, linker.document(path, f.ext)) for f in FORMATS.values()],
-            # where a table cut at `html_rows` is whole: the documents of every statement
-            "complete": [
-                (f"the {f.name} document", linker.document(path, f.ext), f.media)
-                for f in (FORMATS["ttl"], FORMATS["nq"])
-            ],
-        }
-
-    def _select(self, text: str) -> ox.QuerySolutions:
-        rows = self.store.query(text, **self.union)
-        assert isinstance(rows, ox.QuerySolutions)
-        return rows
-
-    @cached_property
-    def class_counts(self) -> list[tuple[str, int]]:
-        """(class, instances) of every class with instances, by label."""
-        text = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"
-        rows = self._select(text)
-        counts = [
-            (r["c"].value, int(r["n"].value)) for r in rows if isinstance(r["c"], ox.NamedNode)
-        ]
-        return sorted(counts, key=lambda c: (self.label(c[0]) or compact(c[0])).lower())
-
-    def instances(self, cls: str) -> list[str]:
-        text = f"SELECT DISTINCT ?s WHERE {{ ?s a <{cls}> FILTER(isIRI(?s)) }}"
-        rows = self._select(text)
-        return sorted((r["s"].value for r in rows), key=lambda i: (self.label(i) or i).lower())
-
-    # -- the home and ontology pages -------------------------------------------------------
-
-    def dataset(self) -> dict[str, Any]:
-        """Title, description, licence and source from void.ttl; counts from build.json."""
-        info: dict[str, Any] = {"counts": self.build.get("counts", {}), "version": ""}
-        info["version"] = self.build.get("version", "")
-        info["built"] = self.build.get("built", "")
-        path = self.dist / "void.ttl"
-        if path.exists():
-            for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-                if triple.subject != ox.NamedNode(BASE + "dataset"):
-                    continue
-                key = triple.predicate.value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-                if key in ("title", "description", "license", "source"):
-                    info[key] = triple.object.value
-        return info
-
-    def ontology_page(self, linker: Linker) -> dict[str, Any]:
-        """Every class, property and individual of the ontology, with its axioms."""
-        graph = ox.NamedNode(GRAPH_ONTOLOGY)
-        about: dict[Any, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        for quad in self.store.quads_for_pattern(None, None, None, graph):
-            about[quad.subject][quad.predicate.value].append(quad.object)
-        counts = dict(self.class_counts)
-        sections: dict[str, list[dict[str, Any]]] = {k: [] for k in ONTOLOGY_SECTIONS}
-        sections["individuals"] = []
-        sub_of: dict[str, list[Any]] = defaultdict(list)
-        for subject, props in about.items():
-            for parent in _parents(props):
-                if isinstance(parent, ox.NamedNode):
-                    sub_of[parent.value].append(subject)
-        for subject, props in about.items():
-            if not isinstance(subject, ox.NamedNode) or not subject.value.startswith(CSKG):
-                continue
-            iri = subject.value
-            entry = self._ontology_entry(iri, props, sub_of.get(iri, []), linker)
-            entry["instances"] = counts.get(iri)
-            types = {t.value for t in props.get(RDF_TYPE, []) if isinstance(t, ox.NamedNode)}
-            placed = next((k for k, cls in ONTOLOGY_SECTIONS.items() if cls in types), None)
-            sections[placed or "individuals"].append(entry)
-        for entries in sections.values():
-            entries.sort(key=lambda e: e["anchor"].lower())
-        header = about.get(ox.NamedNode(ONTOLOGY), {})
-        meta = {
-            key.rsplit("#", 1)[-1].rsplit("/", 1)[-1]: [self.term(o, linker) for o in objects]
-            for key, objects in header.items()
-            if key != RDF_TYPE
-        }
-        return {"iri": ONTOLOGY, "namespace": CSKG, "meta": meta, "sections": sections}
-
-    def _ontology_entry(
-        self, iri: str, props: dict[str, list[Any]], children: list[Any], linker: Linker
-    ) -> dict[str, Any]:
-        """One term of the ontology page (without its instance count)."""
-
-        def views(terms: Iterable[Any]) -> list[TermView]:
-            named = [t for t in terms if isinstance(t, ox.NamedNode)]
-            return [self.term(t, linker) for t in sorted(named, key=lambda t: t.value)]
-
-        return {
-            "iri": iri,
-            "anchor": iri[len(CSKG) :],
-            "label": self.label(iri) or iri[len(CSKG) :],
-            "label_zh": self.data.labels_in(iri).get("zh"),
-            "comment": [
-                o.value
-                for key in (RDFS + "comment", SKOS + "definition")
-                for o in props.get(key, [])
-                if isinstance(o, ox.Literal) and o.language in (None, "", "en")
-            ],
-            "types": views(props.get(RDF_TYPE, [])),
-            "parents": views(_parents(props)),
-            "children": views(children),
-            "domain": views(props.get(RDFS + "domain", [])),
-            "range": views(props.get(RDFS + "range", [])),
-            "inverse": views(props.get(OWL + "inverseOf", [])),
-            "equivalent": views(props.get(OWL + "equivalentClass", [])),
-            "disjoint": views(props.get(OWL + "disjointWith", [])),
-            "instances_href": (
-                linker.page("/" + p, p + ".html") if (p := instance_path(iri)) else None
-            ),
-        }
-
-
-#: the sections of the ontology page and the type that puts a term in each (else: individuals)
-ONTOLOGY_SECTIONS = {
-    "classes": OWL + "Class",
-    "object_properties": OWL + "ObjectProperty",
-    "datatype_properties": OWL + "DatatypeProperty",
-    "annotation_properties": OWL + "AnnotationProperty",
-}
-
-
-def _parents(props: dict[str, list[Any]]) -> list[Any]:
-    return props.get(RDFS + "subClassOf", []) + props.get(RDFS + "subPropertyOf", [])
-
-
-def instance_path(cls: str) -> str | None:
-    """`instances/cskg/Policy` for a class with a prefixed name; None otherwise."""
-    name = compact(cls)
-    if name.startswith("<") or "/" in name:
-        return None
-    prefix, _, local = name.partition(":")
-    return f"instances/{prefix}/{local}" if local else None
-
-
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -569,15 +126,14 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["compact"] = compact
+    env.globals["fill"] = fill  # interface text with data in it: `fill(t("…{n}…"), n=…)`
+    env.globals["data"] = data
+    env.globals["translations"] = translations
+    env.globals["max_query"] = MAX_QUERY  # the search boxes' maxlength
     return env
 
 
 # -- the pages ----------------------------------------------------------------------------------
-
-
-class NotFound(Exception):
-    """The parameters of a page name nothing in the release: the server answers 404 with this
-    message, the static site has no such file."""
 
 
 def links(linker: Linker) -> dict[str, str | None]:
@@ -585,58 +141,57 @@ def links(linker: Linker) -> dict[str, str | None]:
     return {
         "home": linker.page("/", "index.html"),
         "ontology": linker.resource(ONTOLOGY),
-        "query": linker.page("/query"),
-        "sparql": linker.page("/sparql"),
-        "void": linker.page("/.well-known/void", ".well-known/void"),
-        "dump": linker.page("/dumps/cskg.nq", "dumps/cskg.nq"),
+        "query": linker.page("/query", "query.html"),
+        "static": linker.file("/static", "static"),
+        "sparql": linker.file("/sparql"),
+        "void": linker.file("/.well-known/void", ".well-known/void"),
+        "dataset": linker.page("/dataset", DATASET_FILE),
+        "dump": linker.file("/dumps/cskg.nq", "dumps/cskg.nq"),
+        "search": linker.page("/search", SEARCH_FILE),
     }
 
 
 #: where an instance list cut at `html_rows` is whole: (name, key of `links`)
 COMPLETE_LISTS = (("the SPARQL endpoint", "sparql"), ("the N-Quads dump", "dump"))
 
-#: the downloads the home page offers
-HOME_DUMPS = ("cskg.nq", "cskg.trig", "ontology.ttl")
-
 ViewModel = dict[str, Any]
+
+
+def _lang(params: dict[str, Any]) -> str:
+    """The page's language: `params["lang"]` if the site has it, else the default."""
+    lang = params.get("lang")
+    return lang if lang in LANGUAGES else LANGUAGES[0]
 
 
 def home_view(release: ReleaseView, linker: Linker, params: dict[str, Any]) -> ViewModel:
     """The dataset's title, counts, licence and source, and its classes with their instances."""
-    dataset = release.dataset()
-    classes = []
-    for cls, count in release.class_counts:
-        target = instance_path(cls)
-        classes.append(
-            {
-                "label": release.label(cls) or compact(cls),
-                "name": compact(cls),
-                "count": count,
-                "href": linker.page("/" + target, target + ".html") if target else None,
-            }
-        )
-    web = {
-        key: dataset.get(key) if _is_web(dataset.get(key)) else None
-        for key in ("source", "license")
-    }
-    return {
-        "title": dataset.get("title", "cskg"),
-        "dataset": dataset,
-        "counts": dataset["counts"],
-        "source_href": web["source"],
-        "license_href": web["license"],
-        "classes": classes,
-        "dumps": [(name, linker.page(f"/dumps/{name}", f"dumps/{name}")) for name in HOME_DUMPS],
-    }
+    return {**catalogue.home(release, linker, _lang(params)), "lang": _lang(params)}
+
+
+def dataset_view(release: ReleaseView, linker: Linker, params: dict[str, Any]) -> ViewModel:
+    """The dataset description for people, with its schema.org JSON-LD (VoID for machines)."""
+    void = links(linker)["void"]
+    return {**catalogue.dataset_page(release, linker, _lang(params), void), "lang": _lang(params)}
 
 
 def resource_view(release: ReleaseView, linker: Linker, params: dict[str, Any]) -> ViewModel:
-    return release.resource_page(params["path"], linker)
+    """A resource's page (`cskg.web.resource`), with its documents in every format."""
+    path = params["path"]
+    view = ResourcePage(release, linker, BASE + path, _lang(params)).model()
+    view["path"], view["iri"], view["lang"] = path, BASE + path, _lang(params)
+    view["formats"] = [(f.name, f.media, linker.document(path, f.ext)) for f in FORMATS.values()]
+    # where a table cut at `html_rows` is whole: the documents of every statement
+    view["complete"] = [
+        (f"the {f.name} document", linker.document(path, f.ext), f.media)
+        for f in (FORMATS["ttl"], FORMATS["nq"])
+    ]
+    return view
 
 
 def ontology_view(release: ReleaseView, linker: Linker, params: dict[str, Any]) -> ViewModel:
-    view = release.ontology_page(linker)
-    view["title"] = release.label(ONTOLOGY) or "Ontology"
+    view = OntologyPage(release, linker, _lang(params)).model()
+    view["title"] = release.label(ONTOLOGY, _lang(params))  # None: the template says "Ontology"
+    view["lang"] = _lang(params)
     view["formats"] = [
         (f.name, f.media, linker.document("ontology", f.ext)) for f in FORMATS.values()
     ]
@@ -644,56 +199,193 @@ def ontology_view(release: ReleaseView, linker: Linker, params: dict[str, Any]) 
 
 
 def instances_view(release: ReleaseView, linker: Linker, params: dict[str, Any]) -> ViewModel:
-    """The instances of the class `params["prefix"]:params["local"]` that have IRIs, by label,
-    the first `html_rows` of them; NotFound unless it is a class with instances (the home page
-    lists every such class)."""
-    prefix, local = params["prefix"], params["local"]
-    namespace = PREFIXES.get(prefix)
-    if namespace is None or not local.replace("-", "").replace("_", "").isalnum():
-        raise NotFound("No such class.")
-    cls = namespace + local
-    if instance_path(cls) != f"instances/{prefix}/{local}" or cls not in dict(release.class_counts):
-        raise NotFound("No instances of this class.")
-    instances = release.instances(cls)
+    """The instances of the class `params["prefix"]:params["local"]` as a table with filters
+    (`cskg.web.catalogue`), the first `html_rows` of them."""
+    view = catalogue.instance_list(release, linker, params, _lang(params))
     found = links(linker)
-    return {
-        "title": f"{release.label(cls) or compact(cls)}: instances",
-        "cls": release.term(ox.NamedNode(cls), linker),
-        "items": [release.term(ox.NamedNode(i), linker) for i in instances[: release.html_rows]],
-        "total": len(instances),
-        # where they all are: the SPARQL endpoint if any (a static site has none), the dump
-        "complete": [(name, found[key], None) for name, key in COMPLETE_LISTS if found[key]],
-    }
+    # where they all are: the SPARQL endpoint if any (a static site has none), the dump
+    view["complete"] = [(name, found[key], None) for name, key in COMPLETE_LISTS if found[key]]
+    view["lang"] = _lang(params)
+    return view
+
+
+#: the download links under an answer, by its kind: (label, `format=` of `/sparql`, a name of
+#: `cskg.query.results.RESULT_FORMATS`)
+DOWNLOADS = {
+    "select": (("CSV", "csv"), ("TSV", "tsv"), ("JSON", "sparql-json")),
+    "ask": (("JSON", "sparql-json"),),
+    "graph": (("Turtle", "turtle"), ("N-Triples", "ntriples"), ("JSON-LD", "json-ld")),
+}
+#: the words YASGUI (the query page's editor and result views) writes, or their patterns with
+#: {fields}, as YASGUI writes them in English: the page hands their translations to
+#: static/query.js, which puts them in place of YASGUI's (a translation may leave a field out)
+YASGUI_TEXTS = (
+    "Run query",
+    "Share query",
+    "Table",
+    "Response",
+    "Shows {view} view",
+    "View documentation of {view}",
+    "This plugin doesn't have a help reference yet. Please contact the maintainer to fix this",
+    "Download Results",
+    "Download result",
+    "Show all",
+    "{count} results in {seconds} seconds",
+    "{count} result in {seconds} seconds",
+    "{count} results in {seconds} second",
+    "{count} result in {seconds} second",
+    "{count} results",
+    "{count} result",
+    "Response in {seconds} seconds",
+    "Simple view",
+    "Ellipse",
+    "Page size:",
+    "All",
+    "Filter query results",
+    "Showing {start} to {end} of {total} entries",
+    "Showing {start} to {end} of {total} entry",
+    "(filtered from {max} total entries)",
+    "(filtered from {max} total entry)",
+    "No data available in table",
+    "No matching records found",
+    "{column}: Activate to sort",
+    "{column}: Activate to invert sorting",
+    "{column}: Activate to remove sorting",
+    "pagination",
+    "First",
+    "Previous",
+    "Next",
+    "Last",
+    "{reason} (#{status})",
+)
+#: the types of the ontology's terms the query editor completes, and the kind of each
+TERM_KINDS = {
+    OWL + "Class": "class",
+    RDFS + "Class": "class",
+    OWL + "ObjectProperty": "property",
+    OWL + "DatatypeProperty": "property",
+    OWL + "AnnotationProperty": "property",
+    RDF + "Property": "property",
+}
 
 
 def query_view(release: ReleaseView, linker: Linker, params: dict[str, Any]) -> ViewModel:
-    """The query form with the library's examples; `params` may hold the `text` and `selected`
-    example shown, a `result` table or an `error`."""
+    """The query page: the form and its editor with the library's examples, and for a query run
+    (`params`: its `text`, the `selected` example, its `result` or an `error`) the answer with
+    links to download and share it. In the static site, which has no endpoint, the library's
+    queries only, each linked to its text."""
+    page, sparql = linker.page("/query"), linker.file("/sparql")
+    text = params.get("text", "")
+    result = params.get("result")
     library = [
         {
             "name": q.name,
             "title": q.title,
             "question": q.question,
-            "href": f"{linker.page('/query')}?example={q.name}",
+            "href": linker.page(f"/query?example={quote(q.name)}")
+            if sparql
+            else linker.file(None, f"queries/{q.name}.rq"),
+            "text": q.text,
         }
         for q in release.library
     ]
-    texts = {q.name: q.text for q in release.library}
-    # JSON inside <script>: escape <, > and & so no string can close the element
-    data = json.dumps(texts).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return {
+    view = {
         "title": "SPARQL query",
+        "lang": _lang(params),
         "library": library,
-        "library_json": Markup(data),
-        "text": params.get("text", ""),
+        "static": sparql is None,
+        "text": text,
         "selected": params.get("selected", ""),
-        "result": params.get("result"),
+        "result": result,
         "error": params.get("error"),
+        "yasgui_texts": YASGUI_TEXTS,
+    }
+    if sparql is None:
+        return view
+    view["share"] = linker.page(f"/query?{urlencode({'query': text})}") if text.strip() else None
+    kind = result["kind"] if result else None
+    view["downloads"] = [
+        (label, f"{sparql}?{urlencode({'query': text, 'format': name})}")
+        for label, name in DOWNLOADS.get(kind or "", ())
+    ]
+    # what the editor's script reads (`static/query.js`)
+    view["workbench"] = {
+        "page": page,
+        "sparql": sparql,
+        # longest namespace first: YASR names an IRI by the first prefix that fits
+        "prefixes": sorted(PREFIXES.items(), key=lambda item: -len(item[1])),
+        "terms": _ontology_terms(release),
+        "library": {q.name: q.text for q in release.library},
+        "numeric": sorted(NUMERIC),
+        "downloads": DOWNLOADS,
+        "answer": result.get("editor") if result else None,
+    }
+    return view
+
+
+@lru_cache(maxsize=4)
+def _ontology_terms(release: ReleaseView) -> list[dict[str, str]]:
+    """The classes and properties the ontology declares, with their English and Chinese labels:
+    what the query editor completes."""
+    kinds: dict[str, str] = {}
+    graph = ox.NamedNode(GRAPH_ONTOLOGY)
+    for quad in release.store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None, graph):
+        kind = TERM_KINDS.get(quad.object.value) if isinstance(quad.object, ox.NamedNode) else None
+        if kind and isinstance(quad.subject, ox.NamedNode):
+            kinds.setdefault(quad.subject.value, kind)
+    english, chinese = release.data.labels(kinds, "en"), release.data.labels(kinds, "zh")
+    return [
+        {
+            "name": compact(iri),
+            "kind": kind,
+            "en": english.get(iri, ""),
+            "zh": chinese.get(iri, "") if chinese.get(iri) != english.get(iri) else "",
+        }
+        for iri, kind in sorted(kinds.items())
+    ]
+
+
+# -- search (`cskg.search`): the page, its JSON, the 404's suggestions, the static index ------
+
+#: the search page's file in the static site, and the index its script reads
+SEARCH_FILE = "search.html"
+SEARCH_INDEX_FILE = "search-index.json"
+#: what each field of `cskg.search` is called on the results page
+FIELD_NAMES = {"label": "name", "alias": "other name", "name": "identifier", "quote": "evidence"}
+
+
+def search_results(
+    release: ReleaseView, linker: Linker, text: str, lang: str, limit: int = DEFAULT_RESULTS
+) -> list[Result]:
+    """The entities `text` finds, best first, linked to their pages."""
+    return find(release.data, text, lang=lang, limit=limit, href=linker.resource)
+
+
+def search_view(release: ReleaseView, linker: Linker, params: dict[str, Any]) -> ViewModel:
+    """The search form and what `params["q"]` finds (none on the static site, whose page runs
+    static/search.js over the index file instead); `params["error"]`: why the text was refused."""
+    lang = _lang(params)
+    text = params.get("q", "")
+    static = linker.static_from is not None
+    found = search_results(release, linker, text, lang) if text.strip() and not static else []
+    return {
+        "title": "Search",
+        "lang": lang,
+        "q": text,
+        "error": params.get("error"),
+        "results": found,
+        "field_names": FIELD_NAMES,
+        "static": static,
+        "index_href": linker.file("/" + SEARCH_INDEX_FILE, SEARCH_INDEX_FILE),
     }
 
 
-def _is_web(value: Any) -> bool:
-    return isinstance(value, str) and is_web_iri(value)
+def search_index_json(release: ReleaseView, base: str) -> bytes:
+    """The static site's search index (`cskg.search.SearchIndex.as_json`), linking from the
+    search page, compact."""
+    linker = Linker(base, static_from=SEARCH_FILE)
+    data = index_of(release.data).as_json(release.data, linker.resource, ("en", "zh"))
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -719,7 +411,8 @@ def _instance_lists(release: ReleaseView) -> list[dict[str, str]]:
 
 
 HOME = Page("home", ("/",), "home.html", home_view, file="index.html")
-QUERY = Page("query", ("/query",), "query.html", query_view)
+QUERY = Page("query", ("/query",), "query.html", query_view, file="query.html")
+SEARCH = Page("search", ("/search",), "search.html", search_view, file=SEARCH_FILE)
 ONTOLOGY_PAGE = Page(
     "ontology",
     ("/ontology", "/ontology.{ext}"),
@@ -745,8 +438,11 @@ INSTANCES = Page(
     file="instances/{prefix}/{local}.html",
     copies=_instance_lists,
 )
+#: the dataset's IRI `/dataset` answers 303 to this page or to VoID (`cskg.web.linkeddata`)
+DATASET_FILE = "dataset.html"
+DATASET = Page("dataset", ("/" + DATASET_FILE,), "dataset.html", dataset_view, file=DATASET_FILE)
 #: every page of the site (the error page aside): add one here, with its view and template
-PAGES = (HOME, QUERY, ONTOLOGY_PAGE, RESOURCE, INSTANCES)
+PAGES = (HOME, QUERY, SEARCH, ONTOLOGY_PAGE, RESOURCE, INSTANCES, DATASET)
 
 
 def document_page(path: str) -> Page:
