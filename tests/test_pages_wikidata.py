@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import doctest
-import http.client
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import CHROMEDRIVER, CHROMIUM, headless_chromium, named_quads
+from utils.loopback import plain_request
 
 from cskg import explain as explain_module
 from cskg.explain import NotInferred, explain, premises_of
@@ -67,15 +67,7 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def get(url: str, path: str, accept: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    """One plain HTTP request, redirects not followed."""
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    connection.request("GET", path, headers={"Accept": accept} if accept else {})
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+get = plain_request
 
 
 @pytest.fixture(scope="module")

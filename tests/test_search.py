@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, headless_chromium
 from markupsafe import escape
-from utils.loopback import LoopbackHTTPServer
+from utils.loopback import LoopbackHTTPServer, plain_request
 
 from cskg.cli import main
 from cskg.query.describe import AmbiguousTerm, resolve
@@ -209,14 +209,7 @@ def test_the_index_is_one_pass_over_the_query_bounds(index: SearchIndex) -> None
 # -- `/search` on the real server ----------------------------------------------------------------
 
 
-def request(server: str, path: str, accept: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    parts = urllib.parse.urlsplit(server)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    connection.request("GET", path, headers={"Accept": accept} if accept else {})
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+request = plain_request
 
 
 def page_of(server: str, iri: str) -> str:

@@ -19,6 +19,7 @@ import rdflib
 from conftest import RunningServer, named_quads
 from markupsafe import escape
 from poisoned import EVIL, JS_IRI, SCRIPT, write_poisoned_release
+from utils.loopback import plain_request
 
 from cskg.vocab import CSKG, GRAPH_CURATION, GRAPH_ONTOLOGY
 
@@ -33,18 +34,7 @@ RDF_FORMATS = {  # extension: (Accept, rdflib parser)
 }
 
 
-def get(
-    url: str, path: str, accept: str | None = None, method: str = "GET"
-) -> tuple[int, dict[str, str], bytes]:
-    """One plain HTTP request, redirects not followed; path sent as is (no normalisation)."""
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    headers = {"Accept": accept} if accept is not None else {}
-    connection.request(method, path, headers=headers)
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+get = plain_request
 
 
 @pytest.fixture(scope="module")

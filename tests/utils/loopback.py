@@ -3,10 +3,12 @@ listener that records what it is sent (to prove that nothing reaches the network
 
 from __future__ import annotations
 
+import http.client
 import http.server
 import socket
 import socketserver
 import threading
+import urllib.parse
 from collections.abc import Callable
 from typing import Self
 
@@ -73,3 +75,17 @@ class Listener:
         self.running = False
         self.thread.join()
         self.sock.close()
+
+
+def plain_request(
+    url: str, path: str, accept: str | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
+    """One plain HTTP request to the server at `url`: redirects not followed, `path` sent as is
+    (no normalisation); its status, headers (lower-cased names) and body."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request(method, path, headers={"Accept": accept} if accept is not None else {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
