@@ -168,6 +168,20 @@ def test_components_match_networkx(graph: nx.MultiDiGraph) -> None:
     assert set().union(*map(set, result.components)) == set(graph)
 
 
+def test_concept_schemes_no_longer_top_the_ranking(release: Path, graph: nx.MultiDiGraph) -> None:
+    """SKOS scaffolding is out of the view: no concept scheme ranks among the most central; with
+    it (`scaffolding=True`) the schemes gathering their concepts top degree and PageRank."""
+    with EmbeddedStore(release / "store") as store:
+        found = store.query(sparql_prologue() + "SELECT ?s { ?s a skos:ConceptScheme }")
+    schemes = {row["s"].value for row in found.dicts()}
+    assert schemes
+    lean = analyze(graph, top=10)
+    assert all(not {r.node for r in rows} & schemes for rows in lean.top.values())
+    full = analyze(to_networkx(release, "all", scaffolding=True), top=10)
+    for measure in ("degree", "pagerank"):
+        assert full.top[measure][0].node in schemes
+
+
 def test_cli_analyze(release: Path, graph: nx.MultiDiGraph, capsys: pytest.CaptureFixture) -> None:
     assert main(["--dist", str(release), "analyze", "--view", "policy-impact", "--top", "3"]) == 0
     out = capsys.readouterr().out

@@ -16,7 +16,7 @@ def test_docstring_examples(tmp_path: Path) -> None:
     failures, tried = doctest.testmod(
         cskg.api, extraglobs={"ROOT": REAL_ROOT, "DIST": tmp_path / "dist"}, report=True
     )
-    assert (failures, tried) == (0, 9)
+    assert (failures, tried) == (0, 13)
 
 
 def test_validate_and_stats_on_a_release(release: Path) -> None:

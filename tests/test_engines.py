@@ -13,11 +13,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import REAL_ROOT
+from test_queries import PARAMS
 from utils.expected import canonical
 
 from cskg.cli import main
 from cskg.query.engines import EmbeddedStore, RdflibStore
-from cskg.query.library import load_library
+from cskg.query.library import bind, load_library, parse_query_file
 from cskg.query.model import Result, ox_triples
 from cskg.query.remote import parse_sparql_json
 from cskg.query.text import inspect
@@ -25,6 +26,11 @@ from cskg.vocab import GRAPH_INFERRED as INFERRED
 
 LIBRARY = sorted((REAL_ROOT / "queries").glob("*.rq"))
 NAMES = [path.stem for path in LIBRARY]
+
+
+def _bindings(name: str) -> dict:
+    """A parametrised query's parameters bound to the values of its expected answer."""
+    return bind(parse_query_file(REAL_ROOT / "queries" / f"{name}.rq"), PARAMS.get(name, {}))
 
 
 def test_every_library_query_is_a_case():
@@ -72,18 +78,18 @@ def _differences(left: Result, right: Result) -> str:
 @pytest.mark.parametrize("asserted", [False, True], ids=["union", "asserted"])
 @pytest.mark.parametrize("name", NAMES)
 def test_rdflib_agrees(embedded, reference, name, asserted):
-    text = _text(name)
-    ours = embedded.query(text, asserted=asserted)
-    theirs = reference.query(text, asserted=asserted)
+    text, bindings = _text(name), _bindings(name)
+    ours = embedded.query(text, asserted=asserted, bindings=bindings)
+    theirs = reference.query(text, asserted=asserted, bindings=bindings)
     assert canonical(ours) == canonical(theirs), _differences(ours, theirs)
 
 
 @pytest.mark.parametrize("asserted", [False, True], ids=["union", "asserted"])
 @pytest.mark.parametrize("name", NAMES)
 def test_the_store_in_memory_agrees(embedded, in_memory, name, asserted):
-    text = _text(name)
-    ours = embedded.query(text, asserted=asserted)
-    loaded = in_memory.query(text, asserted=asserted)
+    text, bindings = _text(name), _bindings(name)
+    ours = embedded.query(text, asserted=asserted, bindings=bindings)
+    loaded = in_memory.query(text, asserted=asserted, bindings=bindings)
     assert canonical(ours) == canonical(loaded), _differences(ours, loaded)
 
 
@@ -158,7 +164,10 @@ def _through_endpoint(
     path = REAL_ROOT / "queries" / f"{name}.rq"
     graph = inspect(_text(name)).form in ("CONSTRUCT", "DESCRIBE")
     fmt = "ntriples" if graph else "sparql-json"
-    code = main(["query", str(path), "--endpoint", url, "--format", fmt, "--timeout", "60", *extra])
+    params = [f"--param={param}={value}" for param, value in PARAMS.get(name, {}).items()]
+    code = main(
+        ["query", str(path), "--endpoint", url, "--format", fmt, "--timeout", "60", *params, *extra]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     if not graph:
@@ -173,5 +182,5 @@ def _through_endpoint(
 def test_virtuoso_agrees(capsys, embedded, virtuoso, name, asserted):
     extra = ("--asserted",) if asserted else ()
     theirs = _through_endpoint(capsys, name, virtuoso.endpoint, *extra)
-    ours = embedded.query(_text(name), asserted=asserted)
+    ours = embedded.query(_text(name), asserted=asserted, bindings=_bindings(name))
     assert canonical(ours) == canonical(theirs), _differences(ours, theirs)

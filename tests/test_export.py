@@ -19,7 +19,7 @@ import pytest
 
 from cskg.cli import main
 from cskg.errors import CskgError
-from cskg.export.formats import FORMATS, render
+from cskg.export.formats import DOT_MARK, FORMATS, edge_id, prepare, render
 from cskg.export.graph import graph_to_attrs_safe, to_networkx
 from cskg.query.engines import EmbeddedStore
 from cskg.query.results import compact
@@ -258,8 +258,8 @@ def parse_dot(text: str) -> DotGraph:
     nodes: dict[str, dict[str, str]] = {}
     edges: dict[tuple[str, str, str], dict[str, str]] = {}
     lines = text.splitlines()
-    assert lines[0].startswith("digraph ") and lines[-1] == "}"
-    for line in lines[1:-1]:
+    assert lines[0].startswith(DOT_MARK) and lines[1].startswith("digraph ") and lines[-1] == "}"
+    for line in lines[2:-1]:
         if found := _EDGE.match(line):
             attrs = {_unescape(k): _unescape(v) for k, v in _ATTR.findall(found[3])}
             edges[(_unescape(found[1]), _unescape(found[2]), attrs.pop("key"))] = attrs
@@ -292,7 +292,10 @@ def gexf_edge_keys(data: bytes) -> dict[str, str]:
 
 
 def reload(fmt: str, data: bytes) -> tuple[dict, dict, bool]:
-    """(nodes → attrs, (u, v, key) → attrs, values-are-text) of a written file."""
+    """(nodes → attrs, (u, v, key) → attrs, values-are-text) of a written file.
+
+    What only one format adds (GEXF's `viz` and time interval, the edges' `id`) is set aside
+    here, and checked by tests/test_export_tools.py."""
     if fmt in ("graphml", "gexf", "json"):
         if fmt == "graphml":
             graph = nx.read_graphml(io.BytesIO(data), force_multigraph=True)
@@ -301,6 +304,10 @@ def reload(fmt: str, data: bytes) -> tuple[dict, dict, bool]:
         else:
             graph = nx.node_link_graph(json.loads(data), edges="edges")
         assert graph.is_directed()
+        if fmt == "gexf":
+            for _, d in graph.nodes(data=True):
+                for added in ("viz", "start", "end"):
+                    d.pop(added, None)
         edges = {}
         if fmt == "gexf" and not graph.is_multigraph():
             # networkx reads a GEXF file without parallel edges as a DiGraph and drops the
@@ -325,12 +332,14 @@ def reload(fmt: str, data: bytes) -> tuple[dict, dict, bool]:
         for element in doc["elements"]["nodes"]:
             d = dict(element["data"])
             node = d.pop("id")
-            assert d.pop("value") == node and d.pop("name") == d["label"]
+            assert d.pop("value") == node and d["name"] == d["label"]
             nodes[node] = d
         edges = {}
         for element in doc["elements"]["edges"]:
             d = dict(element["data"])
-            edges[(d.pop("source"), d.pop("target"), d.pop("key"))] = d
+            edge = (d.pop("source"), d.pop("target"), d.pop("key"))
+            assert d.pop("id") == edge_id(edge[0], edge[2], edge[1])
+            edges[edge] = d
         return nodes, edges, False
     if fmt == "dot":
         nodes, edges = parse_dot(data.decode())
@@ -366,6 +375,7 @@ def test_round_trip(fmt: str, view: str, release: Path, graphs: dict, tmp_path: 
         == 0
     )
     nodes, edges, as_text = reload(fmt, out.read_bytes())
+    graph = prepare(graph)  # the graph as every writer takes it: names and interactions added
     expected_edges = {(u, v, k): d for u, v, k, d in graph.edges(keys=True, data=True)}
     assert set(edges) == set(expected_edges)
     if fmt == "edges-csv":
@@ -406,13 +416,15 @@ def test_dot_escaping() -> None:
     graph.add_node("n\\2", label="plain")
     graph.add_edge('n"1', "n\\2", key="cskg:x", quote=tricky)
     text = render(graph, "dot").decode()
-    assert text.count("\n") == 6  # header, graph attrs, node defaults, 2 nodes, 1 edge, "}"
+    assert text.count("\n") == 7  # mark, header, graph attrs, node defaults, 2 nodes, 1 edge, }
     nodes, edges = parse_dot(text)
     assert nodes == {
-        'n"1': {"label": tricky, "weight": "2.5", "flag": "true"},
-        "n\\2": {"label": "plain"},
+        'n"1': {"label": tricky, "name": tricky, "weight": "2.5", "flag": "true"},
+        "n\\2": {"label": "plain", "name": "plain"},
     }
-    assert edges == {('n"1', "n\\2", "cskg:x"): {"quote": tricky}}
+    assert edges == {
+        ('n"1', "n\\2", "cskg:x"): {"quote": tricky, "name": "cskg:x", "interaction": "cskg:x"}
+    }
 
 
 def test_export_to_stdout(release: Path, graphs: dict, capsysbinary: pytest.CaptureFixture) -> None:

@@ -7,6 +7,7 @@ networkx graph of the same release, never from constants.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -308,6 +309,34 @@ def test_lang_zh_labels_nodes_in_chinese(browser: Any, release: Path, tmp_path: 
     )
     assert labels == {n: d["label"] for n, d in zh.nodes(data=True)}
     assert labels[MIIT] == "工业和信息化部"
+    # the page's own words are Chinese: title, buttons, headings, hint, counter, the class and
+    # modality legends, the panel's headings and link (the IRI and quotes are data)
+    browser.execute_script("cskg.focusNode(arguments[0])", MIIT)
+    interface = browser.execute_script(
+        """
+        const parts = [document.title];
+        for (const el of document.querySelectorAll(
+            'header h1, header button, #counter, #filters h2, #filters button, #filters .hint,'
+            + ' #class-list .class-name, #modality-list .class-name, #details h3,'
+            + ' #details .page-link, #details .modality, #details .class, #details dt')) {
+          parts.push(el.textContent);
+        }
+        const search = document.getElementById('search');
+        parts.push(search.placeholder, search.getAttribute('aria-label'));
+        return parts;
+        """
+    )
+    # and the names of the properties the panel lists
+    summarised = next(n for n, d in zh.nodes(data=True) if d.get("cskg:summary"))
+    browser.execute_script("cskg.focusNode(arguments[0])", summarised)
+    names = browser.execute_script(
+        "return [...document.querySelectorAll('#details dt')].map(e => e.textContent)"
+    )
+    assert names
+    interface += names
+    assert len(interface) > 40
+    latin = [text for text in interface if re.search(r"[A-Za-z]", text)]
+    assert not latin, latin
 
 
 # -- hostile data ----------------------------------------------------------------------------
@@ -349,6 +378,8 @@ def test_planted_markup_and_javascript_iri_stay_text(browser: Any, tmp_path: Pat
     for planted in (bad_label, bad_summary, bad_quote, "<b>粗体</b>", bad_iri, "<u>addresses</u>"):
         assert planted in shown
     assert browser.find_element(By.CSS_SELECTOR, "#details h2").text == bad_label
+    # a javascript: IRI is no link: nothing in the page is one
+    assert browser.execute_script("return document.querySelectorAll('a').length") == 0
     browser.find_element(By.CSS_SELECTOR, "#details .node-ref").click()  # to the other node
     assert selected_ids(browser) == ["https://example.org/a"]
     # nothing ran, nothing became markup or a link, nothing was fetched
@@ -356,7 +387,10 @@ def test_planted_markup_and_javascript_iri_stay_text(browser: Any, tmp_path: Pat
     with pytest.raises(NoAlertPresentException):
         _ = browser.switch_to.alert.text
     assert browser.execute_script("return document.querySelectorAll('script').length") == 3
-    assert browser.execute_script("return document.querySelectorAll('a, img, b, i, u').length") == 0
+    assert browser.execute_script("return document.querySelectorAll('img, b, i, u').length") == 0
+    # the one link is the http(s) node's page link
+    links = browser.execute_script("return [...document.querySelectorAll('a')].map(a => a.href)")
+    assert links == ["https://example.org/a"]
     assert requests_made(browser) == [path.as_uri()]
 
 
@@ -368,3 +402,199 @@ def test_release_wheel_declares_the_static_files() -> None:
     assert "interactive.html" in names
     pyproject = (static.parents[3] / "pyproject.toml").read_text(encoding="utf-8")
     assert re.search(r'"cskg\.draw"\s*=\s*\[\s*"static/\*"\s*\]', pyproject)
+
+
+# -- modalities, labels, links ---------------------------------------------------------------
+
+#: the labels cytoscape draws: its renderer's own rule (a visible element with a label, not
+#: transparent, at a zoomed size not below its `min-zoomed-font-size`), and their boxes on screen
+SHOWN_LABELS = """
+const cy = cskg.cy;
+const eles = arguments[0] ? cy.$(':selected').closedNeighborhood() : cy.nodes();
+return eles.filter(e => e.visible() && e.pstyle('label').strValue
+    && e.pstyle('text-opacity').value > 0 && e.pstyle('opacity').value > 0.5
+    && e.pstyle('font-size').pfValue * cy.zoom() >= e.pstyle('min-zoomed-font-size').pfValue)
+  .map(e => {
+    const b = e.renderedBoundingBox({includeNodes: false, includeEdges: false,
+                                     includeLabels: true, includeOverlays: false});
+    return [e.id(), b.x1, b.y1, b.x2, b.y2];
+  });
+"""
+
+
+def overlapping(boxes: list[list[Any]]) -> list[tuple[str, str]]:
+    return [
+        (a[0], b[0])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+    ]
+
+
+def degrees(data: dict[str, Any]) -> dict[str, int]:
+    counts = {n["id"]: 0 for n in data["nodes"]}
+    for edge in data["edges"]:
+        counts[edge["s"]] += 1
+        counts[edge["t"]] += 1
+    return counts
+
+
+def test_modality_filter_hides_exactly_the_edges_of_that_modality(browser: Any, page: Path) -> None:
+    open_page(browser, page)
+    data = page_data(page)
+    edges = len(data["edges"])
+    for modality in data["modalities"]:
+        ids = {
+            f"e{i}" for i, e in enumerate(data["edges"]) if e.get("m", "stated") == modality["id"]
+        }
+        assert len(ids) == modality["count"] > 0
+        box = browser.find_element(
+            By.CSS_SELECTOR, f'#modality-list input[data-modality="{modality["id"]}"]'
+        )
+        assert box.find_element(By.XPATH, "..").text.endswith(str(modality["count"]))
+        box.click()
+        hidden: set[str] = set()
+        start = time.monotonic()
+        while hidden != ids and time.monotonic() - start < 5:  # styles apply at the next frame
+            hidden = set(
+                browser.execute_script(
+                    "return cskg.cy.edges().filter(e => !e.visible()).map(e => e.id())"
+                )
+            )
+        assert hidden == ids, modality["id"]
+        assert visible_node_count(browser, len(data["nodes"])) == len(data["nodes"])
+        assert browser.find_element(By.ID, "counter").text.endswith(
+            f"{edges - len(ids)} of {edges} edges shown"
+        )
+        box.click()
+        assert browser.find_element(By.ID, "counter").text.endswith(
+            f"{edges} of {edges} edges shown"
+        )
+
+
+def test_modality_lines_come_from_the_payload(browser: Any, page: Path) -> None:
+    from cskg.style import modality_style
+
+    open_page(browser, page)
+    drawn = browser.execute_script(
+        "return cskg.cy.edges().map(e => [e.data('modality'), e.pstyle('line-color').strValue,"
+        " e.pstyle('line-style').strValue])"
+    )
+    assert drawn
+    for modality, colour, line in drawn:
+        style = modality_style(None if modality == "stated" else modality)
+        red, green, blue = (int(style.colour[i : i + 2], 16) for i in (1, 3, 5))
+        assert colour == f"rgb({red},{green},{blue})", modality
+        assert line == ("dashed" if style.dash else "solid"), modality
+
+
+def test_overview_labels_the_most_connected_nodes_only(browser: Any, page: Path) -> None:
+    open_page(browser, page)
+    data = page_data(page)
+    degree = degrees(data)
+    landmarks = browser.execute_script("return cskg.landmarks")
+    ranked = sorted(degree, key=lambda n: (-degree[n], n))
+    top = set(ranked[:landmarks])
+    assert 10 <= landmarks < len(ranked) / 5
+    time.sleep(0.3)  # the labels are fitted to the zoom a moment after it settles
+    shown = browser.execute_script(SHOWN_LABELS, False)
+    ids = {s[0] for s in shown}
+    assert ranked[0] in ids  # the most connected node is labelled
+    assert ids <= top and len(ids) >= landmarks / 3, (len(ids), landmarks)
+    assert not overlapping(shown)
+    # zoomed in, more nodes than the landmarks get their labels
+    browser.execute_script(
+        "cskg.cy.zoom({level: 1.2, position: cskg.cy.getElementById(arguments[0]).position()})",
+        ranked[0],
+    )
+    time.sleep(0.3)
+    closer = {s[0] for s in browser.execute_script(SHOWN_LABELS, False)}
+    assert closer - top
+
+
+def test_labels_of_a_selected_neighbourhood_do_not_overlap(
+    browser: Any, page: Path, graph: Any
+) -> None:
+    open_page(browser, page)
+    busiest = max(
+        graph, key=lambda n: (len(set(graph.predecessors(n)) | set(graph.successors(n))), n)
+    )
+    neighbours = set(graph.predecessors(busiest)) | set(graph.successors(busiest))
+    assert len(neighbours) >= 8
+    browser.execute_script("cskg.focusNode(arguments[0])", busiest)
+    time.sleep(0.8)  # the zoom animation, then the labels fitted to it
+    shown = browser.execute_script(SHOWN_LABELS, True)
+    ids = [s[0] for s in shown]
+    assert busiest in ids
+    assert len([i for i in ids if i in neighbours]) >= 4
+    assert not overlapping(shown), overlapping(shown)[:5]
+    if os.environ.get("CSKG_SCREENSHOTS") == "1":  # the README's picture of the page
+        figure = Path(__file__).resolve().parents[1] / "docs" / "figures" / "interactive.png"
+        browser.save_screenshot(str(figure))
+    # deselected, the overview labels come back
+    browser.execute_script(
+        "cskg.cy.nodes(':selected').unselect(); cskg.focusNode(arguments[0])", MIIT
+    )
+    time.sleep(0.8)
+    assert not overlapping(browser.execute_script(SHOWN_LABELS, True))
+
+
+def test_panel_links_to_the_nodes_page(
+    browser: Any, page: Path, release: Path, server: str, tmp_path: Path
+) -> None:
+    from cskg.draw.interactive import write_interactive
+
+    # by default the link is the IRI itself, which resolves to the page
+    open_page(browser, page)
+    browser.execute_script("cskg.focusNode(arguments[0])", MIIT)
+    link = browser.find_element(By.CSS_SELECTOR, "#details a.page-link")
+    assert link.get_attribute("href") == MIIT
+    # with --base, the page of the server that serves the release: followed in the browser
+    served = write_interactive(release, tmp_path / "served.html", base=server)
+    open_page(browser, served)
+    browser.execute_script("cskg.focusNode(arguments[0])", MIIT)
+    link = browser.find_element(By.CSS_SELECTOR, "#details a.page-link")
+    assert link.get_attribute("href") == f"{server}/id/agency/miit"
+    link.click()
+    start = time.monotonic()
+    # the server negotiates: a browser is sent on to the HTML document of the resource
+    while not browser.current_url.startswith(server) and time.monotonic() - start < 20:
+        time.sleep(0.1)
+    assert browser.current_url == f"{server}/id/agency/miit.html"
+    from cskg.release import Release
+
+    with Release.open(release) as opened:
+        label = opened.label(MIIT, "en")
+    assert label in browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_cli_base_must_be_a_web_url(release: Path, tmp_path: Path, capsys: Any) -> None:
+    from cskg.cli import main
+
+    out = tmp_path / "page.html"
+    for bad in ("javascript:alert(1)", "ftp://example.org/", "https://example.org/x?y=1"):
+        argv = ["--dist", str(release), "plot", "interactive", "--base", bad, "-o", str(out)]
+        assert main(argv) == 2
+        assert capsys.readouterr().err.startswith("cskg: error: --base must be an http(s) URL")
+    assert main(["--dist", str(release), "plot", "impact", "--base", "http://x.org"]) == 2
+    assert "--base chooses" in capsys.readouterr().err
+    assert not out.exists()
+    argv = ["--dist", str(release), "plot", "interactive", "--base", "https://data.example.org/k/"]
+    assert main([*argv, "-o", str(out)]) == 0
+    hrefs = {n["id"]: n.get("href") for n in page_data(out)["nodes"]}
+    assert hrefs[MIIT] == "https://data.example.org/k/id/agency/miit"
+
+
+def test_cli_replaces_its_own_page_only(release: Path, tmp_path: Path, capsys: Any) -> None:
+    from cskg.cli import main
+
+    page = tmp_path / "page.html"
+    argv = ["--dist", str(release), "plot", "interactive", "-o", str(page)]
+    assert main(argv) == 0
+    assert main(argv) == 0  # its own page: replaced
+    assert capsys.readouterr().out.split() == [str(page), str(page)]
+    mine = tmp_path / "mine.html"
+    mine.write_text("<!DOCTYPE html>\n<p>my notes</p>\n", encoding="utf-8")
+    assert main([*argv[:-1], str(mine)]) == 2
+    assert capsys.readouterr().err.startswith(f"cskg: error: {mine} holds something cskg did not")
+    assert mine.read_text(encoding="utf-8") == "<!DOCTYPE html>\n<p>my notes</p>\n"

@@ -26,10 +26,11 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle  # noq
 from cskg.cli import main  # noqa: E402
 from cskg.draw.charts import plot_market, plot_mix  # noqa: E402
 from cskg.draw.figure import cjk_font, save  # noqa: E402
-from cskg.draw.impact import MODALITY_STYLE, plot_impact  # noqa: E402
+from cskg.draw.impact import plot_impact  # noqa: E402
 from cskg.query.engines import EmbeddedStore  # noqa: E402
 from cskg.query.results import compact  # noqa: E402
 from cskg.release import Release  # noqa: E402
+from cskg.style import modality_style  # noqa: E402
 from cskg.vocab import CONCEPT  # noqa: E402
 
 PREFIXES = """
@@ -242,8 +243,9 @@ def test_impact_shows_policies_events_and_what_followed(release, impact):
             f"edge/{edge['modality']}/{compact(edge['source'])}/{compact(edge['target'])}"
         ]
         assert arrow is edge["artist"]
-        assert arrow.get_linestyle() == MODALITY_STYLE[edge["modality"]][0]
-        styles.setdefault(edge["modality"], set()).add(arrow.get_linestyle())
+        assert arrow.get_linestyle() == modality_style(edge["modality"]).matplotlib
+        assert edge["color"] == modality_style(edge["modality"]).colour
+        styles.setdefault(edge["modality"], set()).add(str(arrow.get_linestyle()))
     assert {"realised", "expected", "proposed", "forecast"} <= set(styles)
     assert len({next(iter(s)) for s in styles.values()}) == len(styles)
     assert all(len(s) == 1 for s in styles.values())

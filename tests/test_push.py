@@ -28,6 +28,7 @@ from cskg.cli import main
 from cskg.errors import CskgError
 from cskg.lab.virtuoso import TempVirtuoso, available
 from cskg.query.engines import EmbeddedStore
+from cskg.query.library import parse_query_file
 from cskg.query.model import Result, ox_term
 from cskg.query.push import Target, batches, count_graphs, make_target, push
 from cskg.query.remote import RemoteStore, parse_sparql_json
@@ -186,7 +187,10 @@ def _through_endpoint(capsys: pytest.CaptureFixture[str], name: str, url: str) -
     path = REAL_ROOT / "queries" / f"{name}.rq"
     graph = query_form(path.read_text(encoding="utf-8")) in ("CONSTRUCT", "DESCRIBE")
     fmt = "ntriples" if graph else "sparql-json"
-    assert main(["query", str(path), "--endpoint", url, "--format", fmt, "--timeout", "60"]) == 0
+    # a parametrised query runs with its header's examples, bound on the endpoint's side
+    params = [f"--param={p.name}={p.example}" for p in parse_query_file(path).params]
+    command = ["query", str(path), "--endpoint", url, "--format", fmt, "--timeout", "60"]
+    assert main([*command, *params]) == 0
     out = capsys.readouterr().out
     if not graph:
         return parse_sparql_json(out)
@@ -200,7 +204,8 @@ def _through_endpoint(capsys: pytest.CaptureFixture[str], name: str, url: str) -
 def test_library_query_agrees_after_push(capsys, embedded, gsp_store, name):
     server, _ = gsp_store
     theirs = _through_endpoint(capsys, name, server.endpoint)
-    ours = embedded.query((REAL_ROOT / "queries" / f"{name}.rq").read_text(encoding="utf-8"))
+    query = parse_query_file(REAL_ROOT / "queries" / f"{name}.rq")
+    ours = embedded.query(query.text, bindings=query.examples)
     assert canonical(theirs) == canonical(ours)
 
 

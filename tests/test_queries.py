@@ -30,8 +30,10 @@ from utils.expected import (
     summarise,
 )
 
-from cskg.query.library import parse_query_file
+from cskg.query.engines import substitutions as substitutions_for
+from cskg.query.library import bind, parse_query_file, read_query
 from cskg.query.text import inspect
+from cskg.vocab import PREFIXES as PROJECT_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
@@ -162,10 +164,49 @@ def test_query_is_documented_and_parses(path: Path) -> None:
 # -- each query against its expected answer --------------------------------------------------
 
 
+#: the values a parametrised query's expected answer is for: its header's examples
+#: (`# param: NAME = EXAMPLE — …`)
+PARAMS = {
+    path.stem: {p.name: p.example for p in query.params}
+    for path in QUERY_FILES
+    if (query := parse_query_file(path)).params
+}
+
+
+def substitutions(path: Path) -> dict:
+    """The query's parameters bound to their values in `PARAMS`, for pyoxigraph."""
+    return substitutions_for(bind(parse_query_file(path), PARAMS.get(path.stem, {})))
+
+
+def test_the_example_text_gives_the_substituted_answer(dataset: ox.Store) -> None:
+    """What the web page shows and runs (the examples in a VALUES block) answers as the
+    engine's substitution of the same values does."""
+    for name in PARAMS:
+        query = parse_query_file(QUERIES / f"{name}.rq")
+        options = {"use_default_graph_as_union": True, "prefixes": PROJECT_PREFIXES}
+        shown = list(dataset.query(query.example_text, **options))
+        bound = list(dataset.query(query.text, substitutions=substitutions(query.path), **options))
+        assert shown and sorted(map(str, shown)) == sorted(map(str, bound)), name
+        assert "VALUES (?entity) { (agency:miit) }" in query.example_text
+
+
+def test_parameters_are_declared_given_and_projected() -> None:
+    declared = {path.stem: parse_query_file(path).params for path in QUERY_FILES}
+    assert {name for name, params in declared.items() if params} == set(PARAMS)
+    assert PARAMS and all(all(values.values()) for values in PARAMS.values()), "examples"
+    for name in PARAMS:
+        text = read_query(QUERIES / f"{name}.rq")
+        assert inspect(text).form == "SELECT"
+        projected = {str(v) for v in prepareQuery(text).algebra["PV"]}
+        # pyoxigraph substitutes only a variable the SELECT clause names
+        assert {p.name for p in declared[name]} <= projected, name
+        assert all(p.description for p in declared[name])
+
+
 @pytest.mark.parametrize("path", QUERY_FILES, ids=lambda path: path.stem)
 def test_query_matches_expected(dataset: ox.Store, path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    raw = dataset.query(text, use_default_graph_as_union=True)
+    raw = dataset.query(text, use_default_graph_as_union=True, substitutions=substitutions(path))
     if isinstance(raw, ox.QueryTriples):
         actual_graph = _graph(raw)
         target = EXPECTED / f"{path.stem}.ttl"

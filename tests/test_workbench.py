@@ -32,7 +32,7 @@ from markupsafe import escape
 from poisoned import SCRIPT, write_poisoned_release
 
 from cskg.query.library import load_library
-from cskg.vocab import CSKG, QB
+from cskg.vocab import CSKG, PREFIXES, QB
 from cskg.web.app import YASR_STYLES, content_security_policy
 from cskg.web.i18n import translator
 from cskg.web.linkeddata import PUBLISHED_STATIC, STATIC_FILES
@@ -277,7 +277,7 @@ def test_every_example_link_runs_its_query(server: str, store: ox.Store) -> None
         n for n, q in LIBRARY.items() if not q.is_check
     )
     for href, name in links:
-        answer = store.query(LIBRARY[name].text)
+        answer = store.query(LIBRARY[name].example_text, prefixes=PREFIXES)
         shown = httpx.get(urllib.parse.urljoin(server + "/query", href), timeout=WAIT).text
         if isinstance(answer, ox.QueryBoolean):
             assert f'<p id="answer" translate="no">{str(bool(answer)).lower()}</p>' in shown, name

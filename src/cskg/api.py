@@ -2,7 +2,11 @@
 
 Each function takes the same choices as its command and returns data rather than text; errors
 are the same `cskg.errors` exceptions the command turns into exit codes. Nothing heavy is
-imported until a function needs it.
+imported until a function needs it. The project and the release are found as the command line
+finds them (`cskg.project`): `root=` and `dist=` when given, else `$CSKG_ROOT` and `$CSKG_DIST`,
+else the current folder when it is a project, else the project shipped with cskg, whose release
+goes to `~/.cache/cskg/VERSION/dist`. So, from any folder, `api.build()` then
+`api.query("services-gap").to_pandas()`. Every result shows as a table in a notebook.
 
 >>> from cskg import api
 >>> built = api.build(ROOT, out=DIST)
@@ -16,12 +20,19 @@ True
 >>> result = api.query("services-gap", dist=release, root=ROOT)
 >>> [(year.value, gap.value) for year, _, _, _, gap in result.rows][:2]
 [('2014', '11.7'), ('2015', '12')]
+>>> frame = result.to_pandas()  # typed columns (pandas: the `notebook` extra)
+>>> str(frame["year"].dtype), str(frame["gapPoints"].dtype), frame["gapPoints"].tolist()[:2]
+('Int64', 'float64', [11.7, 12.0])
+>>> about = api.query("about-entity", params={"entity": "agency:miit"}, dist=release, root=ROOT)
+>>> {row["entity"].value for row in about}  # a parameter, bound by the engine
+{'https://w3id.org/cskg/id/agency/miit'}
 >>> api.describe("Loongsun", dist=release).iri
 'https://w3id.org/cskg/id/enterprise/loongson-technology'
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,37 +48,50 @@ if TYPE_CHECKING:
 
 
 def build(
-    root: str | Path = ".",
+    root: str | Path | None = None,
     out: str | Path | None = None,
     *,
     reference: bool = False,
     allow_invalid: bool = False,
 ) -> BuildResult:
-    """`cskg build`: reason, validate and write the release (`root/dist` unless `out`)."""
+    """`cskg build`: reason, validate and write the release of the project (`root`, found by
+    `cskg.project.project_root`) into `out` (`cskg.project.release_folder`)."""
     from cskg.build.pipeline import build as run_build
+    from cskg.project import project_root, release_folder
 
     return run_build(
-        Path(root),
-        Path(out) if out is not None else None,
+        project_root(root),
+        release_folder(out, root),
         engines="reference" if reference else "default",
         allow_invalid=allow_invalid,
     )
 
 
+def _release(dist: str | Path | None, root: str | Path | None = None) -> Path:
+    """The release folder `dist` names or `cskg.project` finds; it must have been built."""
+    from cskg.project import existing_release, release_folder
+
+    return existing_release(release_folder(dist, root))
+
+
 def validate(
-    files: list[str | Path] | None = None, *, dist: str | Path = "dist", reference: bool = False
+    files: list[str | Path] | None = None,
+    *,
+    dist: str | Path | None = None,
+    reference: bool = False,
 ) -> ValidationReport:
     """`cskg validate`: the release, plus extra data files, against the release's shapes."""
     from cskg.build.pipeline import validate_release
 
-    return validate_release(Path(dist), [Path(f) for f in files or []], reference=reference)
+    return validate_release(_release(dist), [Path(f) for f in files or []], reference=reference)
 
 
 def query(
     query: str,
     *,
-    dist: str | Path = "dist",
-    root: str | Path = ".",
+    params: Mapping[str, str] | None = None,
+    dist: str | Path | None = None,
+    root: str | Path | None = None,
     endpoint: str | None = None,
     asserted: bool = False,
     engine: str = "oxigraph",
@@ -79,15 +103,24 @@ def query(
     `timeout` seconds and `max_bytes` bytes (`cskg.query.remote.MAX_BYTES` by default). The
     query may use the project's prefixes (`cskg.vocab.PREFIXES`) without declaring them; a
     syntax error or an undeclared prefix raises `QuerySyntaxError`, one sentence with `line`
-    and `column`."""
+    and `column`. `params` gives values to the parameters the query declares (`# param:`
+    lines of its header, `cskg.query.library`): `{"entity": "agency:miit"}`, each a prefixed
+    name, `<IRI>` or Turtle literal, substituted by the engine (on an endpoint, a trailing
+    VALUES clause), never pasted into the text."""
+    from cskg.project import project_root
     from cskg.query.engines import open_store
-    from cskg.query.library import resolve
+    from cskg.query.library import bind, parse_query_text, resolve
 
-    text = query if _sparql_form(query) else resolve(Path(root) / "queries", query)[1]
+    if _sparql_form(query):
+        chosen = parse_query_text(query, Path("<query>"))
+    else:
+        chosen = resolve(project_root(root) / "queries", query)
+    bindings = bind(chosen, params or {})
+    release = Path() if endpoint else _release(dist, root)
     with open_store(
-        Path(dist), engine=engine, endpoint=endpoint, timeout=timeout, max_bytes=max_bytes
+        release, engine=engine, endpoint=endpoint, timeout=timeout, max_bytes=max_bytes
     ) as store:
-        return store.query(text, asserted=asserted)
+        return store.query(chosen.text, asserted=asserted, bindings=bindings)
 
 
 def _sparql_form(text: str) -> str | None:
@@ -105,21 +138,21 @@ def _sparql_form(text: str) -> str | None:
         return None
 
 
-def describe(term: str, *, dist: str | Path = "dist", lang: str = "en") -> Description:
+def describe(term: str, *, dist: str | Path | None = None, lang: str = "en") -> Description:
     """`cskg describe`: an entity by IRI, prefixed name or label, with its evidence."""
     from cskg.query.describe import describe as run_describe
     from cskg.query.engines import EmbeddedStore
 
-    with EmbeddedStore(Path(dist) / "store") as store:
+    with EmbeddedStore(_release(dist) / "store") as store:
         return run_describe(store, term, lang)
 
 
-def stats(dist: str | Path = "dist") -> Stats:
+def stats(dist: str | Path | None = None) -> Stats:
     """`cskg stats`: triples by graph, instances by class, properties used."""
     from cskg.query.engines import EmbeddedStore
     from cskg.query.stats import collect
 
-    with EmbeddedStore(Path(dist) / "store") as store:
+    with EmbeddedStore(_release(dist) / "store") as store:
         return collect(store)
 
 

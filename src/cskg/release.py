@@ -8,7 +8,8 @@ ontology in the release. It reads nothing before it is asked, and each answer on
 The label rule: the values of `vocab.LABEL_PROPERTIES` stated in the asserted graphs; the
 language asked for, then English, then untagged, then any other language; within a language the
 properties in `LABEL_PROPERTIES` order, then the smallest value; an IRI without any is called by
-its local name (`label`) or left out (`labels`).
+the name `cskg.vocab_names` gives a reused vocabulary's term, else by its local name (`label`),
+or left out (`labels`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from cskg.vocab import (
     LABEL_PROPERTIES,
     RDFS,
 )
+from cskg.vocab_names import external_name
 
 if TYPE_CHECKING:
     from cskg.query.engines import EmbeddedStore
@@ -157,8 +159,9 @@ class Release:
         return out
 
     def label(self, iri: str, lang: str = "en") -> str:
-        """The label of `iri`, or its local name when it has none."""
-        return self.labels([iri], lang).get(iri) or local_name(iri)
+        """The label of `iri`; for a reused vocabulary's term without one, its name in
+        `cskg.vocab_names`; else its local name."""
+        return self.labels([iri], lang).get(iri) or external_name(iri, lang) or local_name(iri)
 
     def labels_in(self, iri: str) -> dict[str, str]:
         """language tag ("" when untagged) -> the label of `iri` in that language."""

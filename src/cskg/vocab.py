@@ -50,6 +50,16 @@ DCTERMS_TITLE: Final = DCTERMS + "title"
 XSD_STRING: Final = XSD + "string"
 XSD_INTEGER: Final = XSD + "integer"
 XSD_DECIMAL: Final = XSD + "decimal"
+#: the numeric datatypes: the integer family, and the others (read as floating point numbers)
+XSD_INTEGERS: Final = frozenset(
+    XSD + name
+    for name in (
+        *("integer", "int", "long", "short", "byte"),
+        *("nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger"),
+        *("unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"),
+    )
+)
+XSD_FLOATS: Final = frozenset(XSD + name for name in ("decimal", "double", "float"))
 #: the properties that name a resource, most preferred first (the label rule: `cskg.release`)
 LABEL_PROPERTIES: Final = (RDFS_LABEL, SKOS_PREF_LABEL, DCTERMS_TITLE, SKOS_ALT_LABEL)
 

@@ -1,6 +1,10 @@
 """Names that are used where vulture cannot see it (read by a framework, a template or the
 users of the Python API); `tests/test_architecture.py` runs vulture with this file."""
 
+from cskg.build.pipeline import BuildResult
+from cskg.build.report import ValidationReport
+from cskg.query.describe import Description
+from cskg.query.model import Result
 from cskg.query.stats import Stats
 from cskg.web.catalogue import InstanceRow
 from cskg.web.endpoint import FileAnswer
@@ -11,3 +15,9 @@ FileAnswer.background  # noqa: B018 — read by Starlette when it sends a respon
 TermView.href  # noqa: B018 — read by the page templates
 InstanceRow.other_label  # noqa: B018 — read by instances.html
 InstanceRow.section_href  # noqa: B018 — read by instances.html
+# shown by Jupyter: a notebook renders an object as the HTML its `_repr_html_` returns
+Result._repr_html_  # noqa: B018
+Description._repr_html_  # noqa: B018
+ValidationReport._repr_html_  # noqa: B018
+Stats._repr_html_  # noqa: B018
+BuildResult._repr_html_  # noqa: B018

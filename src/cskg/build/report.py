@@ -50,7 +50,7 @@ def sort_key(r: Result) -> tuple[str, str, str, str, str]:
     )
 
 
-@dataclass
+@dataclass(repr=False)
 class ValidationReport:
     conforms: bool
     results: list[Result] = field(default_factory=list)
@@ -105,6 +105,32 @@ class ValidationReport:
         where = f" {short_name(r.result_path)}" if r.result_path else ""
         value = f" value {self._name(r.value)}" if r.value else ""
         return f"    {severity} [{component}]{where}{value}: {r.message}"
+
+    def __repr__(self) -> str:
+        state = "conforms" if self.conforms else "does not conform"
+        first = f"; first: {self._result_line(self.results[0]).strip()}" if self.results else ""
+        text = f"<ValidationReport {state} ({self.engine}): {len(self.results)} results{first}"
+        return (text if len(text) < 300 else text[:299] + "…") + ">"
+
+    def _repr_html_(self) -> str:
+        """The results as a table (at most 50 rows), for a notebook."""
+        from cskg.query.frames import table
+
+        rows = [
+            (
+                r.severity.removeprefix(SH),
+                self._shape_name(r.source_shape),
+                self._name(r.focus_node),
+                short_name(r.result_path) if r.result_path else "",
+                self._name(r.value) if r.value else "",
+                r.message,
+            )
+            for r in sorted(self.results, key=sort_key)
+        ]
+        state = "Conforms" if self.conforms else "Does not conform"
+        caption = f"{state} ({self.engine}): {len(rows)} results"
+        headers = ("severity", "shape", "focus node", "path", "value", "message")
+        return table(headers, rows, len(rows), 50, caption=caption)
 
     def to_json(self) -> str:
         data = {

@@ -14,7 +14,19 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cskg.cli import build, describe, diff, export, lab, plot, push, query, search, serve
+from cskg.cli import (
+    build,
+    completion,
+    describe,
+    diff,
+    export,
+    lab,
+    plot,
+    push,
+    query,
+    search,
+    serve,
+)
 from cskg.cli.options import Command
 from cskg.errors import EXIT_ERROR, CskgError
 
@@ -38,11 +50,39 @@ COMMANDS: tuple[Command, ...] = (
     lab.SYNTH,
     push.PUSH,
     lab.BENCH,
+    # its scripts are made from the parser with every command's arguments (made when asked)
+    completion.completion_command(lambda: build_parser()),
 )
 
 
 #: the global options that take a value (`--root DIR`, `--dist DIR`)
 _VALUED = ("--root", "--dist")
+
+
+class HelpWithDefaults(argparse.HelpFormatter):
+    """Help that ends each option's text with its default, where it has one worth saying: not
+    None, False or an empty value, and not where the text already says what it is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if not shows_default(action):
+            return text
+        default = action.default
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        return f"{text} (default: {shown.replace('%', '%%')})"
+
+
+def shows_default(action: argparse.Action) -> bool:
+    """Whether `cskg --help` adds `action`'s default to its text (`HelpWithDefaults`)."""
+    default = action.default
+    return not (
+        default is None
+        or default is argparse.SUPPRESS
+        or isinstance(default, bool)
+        or default in ("", [], ())
+        or action.help is argparse.SUPPRESS
+        or "default" in (action.help or "")
+    )
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -56,15 +96,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Build, check, query and publish the cyberspace-security knowledge graph.",
         epilog="Exit codes: 0 success, 1 the data does not conform to the shapes (cskg diff: the "
         "two differ), 2 error.",
+        formatter_class=HelpWithDefaults,
     )
     parser.add_argument("--version", action="version", version=f"cskg {__version__}")
     parser.add_argument(
-        "--root", help="project folder with ontology/, data/, queries/ (default: current folder)"
+        "--root",
+        help="project folder with ontology/, data/, queries/ (default: $CSKG_ROOT, else the "
+        "current folder if it is one, else the project shipped with cskg)",
     )
-    parser.add_argument("--dist", help="release folder (default: ROOT/dist)")
+    parser.add_argument(
+        "--dist",
+        help="release folder (default: $CSKG_DIST, else ROOT/dist, or for the shipped project "
+        "~/.cache/cskg/VERSION/dist)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for each in COMMANDS:
-        subparser = sub.add_parser(each.name, help=each.help)
+        subparser = sub.add_parser(each.name, help=each.help, formatter_class=HelpWithDefaults)
         if command is None or each.name == command:
             each.arguments(subparser)
         subparser.set_defaults(handler=each.run)

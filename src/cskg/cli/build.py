@@ -32,20 +32,18 @@ def _build_arguments(parser: argparse.ArgumentParser) -> None:
 def run_build(args: argparse.Namespace) -> int:
     from cskg.build.pipeline import build
     from cskg.errors import EXIT_INVALID, EXIT_OK, SourceSyntaxError
+    from cskg.terminal import Progress
 
     out = Path(args.out) if args.out else dist(args)
-
-    def progress(n: int, total: int, name: str, seconds: float) -> None:
-        print(f"[{n}/{total}] {name} … {seconds:.2f} s", file=sys.stderr)
-
     try:
-        result = build(
-            root(args),
-            out,
-            engines="reference" if args.reference else "default",
-            allow_invalid=args.allow_invalid,
-            progress=None if args.quiet else progress,
-        )
+        with Progress(quiet=args.quiet) as progress:
+            result = build(
+                root(args),
+                out,
+                engines="reference" if args.reference else "default",
+                allow_invalid=args.allow_invalid,
+                progress=progress,
+            )
     except SourceSyntaxError as error:  # `file:line:column: message`, as editors expect
         print(error, file=sys.stderr)
         return EXIT_ERROR

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from cskg.errors import CskgError
 
 if TYPE_CHECKING:
     from cskg.lab.bench import ScaleReport
+    from cskg.terminal import Progress, Step
 
 
 def _synth_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,8 +73,27 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _progress(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr)
+class _Stages:
+    """`cskg bench`'s progress, told each stage as it begins: on a terminal the stage is the
+    live line, its time running, and stays as `bench: STAGE … 12.3 s` when the next begins;
+    elsewhere its line `bench: STAGE` is printed as it begins."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.step: Step | None = None
+
+    def __call__(self, message: str) -> None:
+        self.finish()
+        if not self.progress.live:
+            self.progress.line(f"bench: {message}")
+        self.step = self.progress.step(f"bench: {message}")
+
+    def finish(self) -> None:
+        step, self.step = self.step, None
+        if step is not None:
+            self.progress.end(step)
+            if self.progress.live:
+                self.progress.line(f"{step.label} … {time.perf_counter() - step.started:.1f} s")
 
 
 def _sizes(text: str) -> list[int]:
@@ -86,22 +107,34 @@ def _sizes(text: str) -> list[int]:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    from cskg.terminal import Progress
+
+    with Progress() as progress:
+        stages = _Stages(progress)
+        code = _bench(args, stages)
+        stages.finish()
+    return code
+
+
+def _bench(args: argparse.Namespace, stages: _Stages) -> int:
     from cskg.lab.bench import plot_scale, run_bench, run_scale
 
     out = Path(args.out) if args.out else None
     if args.pages is not None:
         from cskg.lab.bench import run_pages
 
-        pages = run_pages(root(args), papers=args.pages, runs=args.runs, progress=_progress)
+        pages = run_pages(root(args), papers=args.pages, runs=args.runs, progress=stages)
+        stages.finish()  # the live line gone before the report
         sys.stdout.write(pages.to_markdown())
         if out:
             out.write_text(pages.to_markdown(), encoding="utf-8")
         return 0
     if not args.scale:
         report = run_bench(
-            root(args), runs=args.runs, use_virtuoso=not args.no_virtuoso, progress=_progress
+            root(args), runs=args.runs, use_virtuoso=not args.no_virtuoso, progress=stages
         )
         text = report.to_markdown()
+        stages.finish()
         sys.stdout.write(text)
         if out:
             out.write_text(text, encoding="utf-8")
@@ -120,9 +153,10 @@ def run_bench(args: argparse.Namespace) -> int:
         push_max=args.push_max,
         publish_max=args.publish_max,
         use_virtuoso=not args.no_virtuoso,
-        progress=_progress,
+        progress=stages,
         on_point=write_so_far,
     )
+    stages.finish()
     sys.stdout.write(scale.to_markdown())
     return 0
 

@@ -2,13 +2,13 @@
 
 A command module declares one or more `Command`s: its name and help, a function adding its
 arguments to its subparser, and `run(args)` returning the exit code. `cskg.cli` assembles the
-parser from them. Nothing here imports more than the standard library.
+parser from them. Nothing here imports more than the standard library (and `cskg.project`,
+which finds the folders).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +29,17 @@ class Command:
 
 
 def root(args: argparse.Namespace) -> Path:
-    """The project folder: `--root`, else `$CSKG_ROOT`, else the current folder."""
-    return Path(args.root or os.environ.get("CSKG_ROOT") or Path.cwd()).resolve()
+    """The project folder: `--root`, else as `cskg.project.project_root` finds it."""
+    from cskg.project import project_root
+
+    return project_root(args.root)
 
 
 def dist(args: argparse.Namespace) -> Path:
-    """The release folder: `--dist`, else ROOT/dist."""
-    return Path(args.dist) if args.dist else root(args) / "dist"
+    """The release folder: `--dist`, else as `cskg.project.release_folder` finds it."""
+    from cskg.project import release_folder
+
+    return release_folder(args.dist, args.root)
 
 
 def add_lang(parser: argparse.ArgumentParser, text: str = "language of the labels") -> None:

@@ -34,6 +34,26 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "followed from it; repeatable. Needed when the whole picture would be too large to read",
     )
     add_view(parser, "interactive: the graph to show, one of {views} (default all)")
+    parser.add_argument(
+        "--base",
+        metavar="URL",
+        help="interactive: link each node to its page where `cskg serve --base URL` serves the "
+        "release (default: the node's IRI, which resolves to its page)",
+    )
+
+
+def _base(url: str | None) -> str | None:
+    """`--base` checked: an http(s) URL with a host, without query or fragment."""
+    from urllib.parse import urlsplit
+
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise CskgError(
+            f"--base must be an http(s) URL such as https://data.example.org/cskg: {url!r}"
+        )
+    return url.rstrip("/")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,11 +63,14 @@ def run(args: argparse.Namespace) -> int:
         raise CskgError("--view chooses the graph of the interactive page")
     if args.start and args.kind != "impact":
         raise CskgError("--from chooses the policies or events of the impact picture")
+    if args.base is not None and args.kind != "interactive":
+        raise CskgError("--base chooses where the interactive page's links go")
     if args.kind == "interactive":  # one self-contained HTML page (cskg.draw.interactive)
         from cskg.draw.interactive import write_interactive
 
         out = Path(args.out) if args.out else root(args) / "figures" / "interactive.html"
-        print(write_interactive(dist(args), out, lang=args.lang, view=args.view))
+        base = _base(args.base)
+        print(write_interactive(dist(args), out, lang=args.lang, view=args.view, base=base))
         return 0
 
     from cskg.draw.plots import plot, save

@@ -10,7 +10,8 @@ from cskg.cli.options import Command, add_quiet, dist
 from cskg.errors import EXIT_ERROR, CskgError
 
 if TYPE_CHECKING:
-    from cskg.query.push import Progress
+    from cskg.query.push import Progress as GraphsPushed
+    from cskg.terminal import Step
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +44,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=float,
         default=60.0,
-        help="seconds each request may take in all (connecting, sending, the whole answer), "
-        "default 60",
+        help="seconds each request may take in all (connecting, sending, the whole answer)",
     )
     parser.add_argument(
         "--auth",
@@ -67,24 +67,21 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     add_quiet(parser)
 
 
-def _progress(quiet: bool) -> Progress | None:
-    """One line rewritten in place on a terminal; otherwise a line per tenth of the graphs."""
-    if quiet:
-        return None
-    tty = sys.stderr.isatty()
+def _progress(step: Step) -> GraphsPushed:
+    """The graphs counted on the live line; off a terminal, a line per tenth of them."""
 
-    def progress(done: int, total: int, graph: str, triples: int) -> None:
-        if tty:
-            end = "\n" if done == total else ""
-            print(f"\rcskg: pushed {done}/{total} graphs", end=end, file=sys.stderr, flush=True)
-        elif done == total or done % max(1, total // 10) == 0:
-            print(f"cskg: pushed {done}/{total} graphs", file=sys.stderr)
+    def pushed(done: int, total: int, graph: str, triples: int) -> None:
+        step.total = total
+        step.advance(done - step.done)
+        if done == total or (not step.progress.live and done % max(1, total // 10) == 0):
+            step.progress.line(f"cskg: pushed {done}/{total} graphs")
 
-    return progress
+    return pushed
 
 
 def run(args: argparse.Namespace) -> int:
     from cskg.query.push import make_target, password_from, push
+    from cskg.terminal import Progress
 
     password = password_from(args.password, args.password_env)
     if args.user is None and password is not None:
@@ -100,13 +97,14 @@ def run(args: argparse.Namespace) -> int:
         auth=args.auth,
         allow_insecure_auth=args.allow_insecure_auth,
     )
-    report = push(
-        dist(args) / "cskg.nq",
-        target,
-        method=args.method,
-        batch=args.batch,
-        progress=_progress(args.quiet),
-    )
+    with Progress(quiet=args.quiet) as progress, progress.step("push", unit="graphs") as step:
+        report = push(
+            dist(args) / "cskg.nq",
+            target,
+            method=args.method,
+            batch=args.batch,
+            progress=_progress(step),
+        )
     for miss in report.mismatches:
         print(
             f"cskg: <{miss.graph}>: {miss.expected} triples in the release, "

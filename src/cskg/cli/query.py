@@ -10,9 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cskg.cli.options import Command, dist, format_of, root
 from cskg.errors import CskgError
+
+if TYPE_CHECKING:
+    from cskg.query.library import LibraryQuery
+
+#: the metavar of an argument that takes a library query's name (completed with those names)
+QUERY_NAME = "QUERY"
 
 
 def _query_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +27,9 @@ def _query_arguments(parser: argparse.ArgumentParser) -> None:
     from cskg.query.remote import MAX_BYTES
     from cskg.query.results import RESULT_FORMATS
 
-    parser.add_argument("query", nargs="?", help="library query name or .rq file")
+    parser.add_argument(
+        "query", nargs="?", metavar=QUERY_NAME, help="library query name or .rq file"
+    )
     parser.add_argument("-e", "--expression", help="inline SPARQL query")
     parser.add_argument(
         "--format",
@@ -33,6 +42,14 @@ def _query_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--asserted", action="store_true", help="leave inferred triples out")
     parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for a parameter the query declares (`# param:`), repeatable: a prefixed "
+        'name, <IRI> or Turtle literal ("2014"^^xsd:gYear), substituted by the engine',
+    )
+    parser.add_argument(
         "--endpoint", help="run on this remote SPARQL endpoint instead of the release"
     )
     parser.add_argument(
@@ -40,7 +57,7 @@ def _query_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=30.0,
         help="with --endpoint: seconds each request may take in all (connecting, sending, the "
-        "whole answer), default 30",
+        "whole answer)",
     )
     parser.add_argument(
         "--max-bytes",
@@ -63,25 +80,41 @@ def _query_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _query_text(args: argparse.Namespace) -> str:
-    from cskg.query.library import read_stdin, resolve
+def _query(args: argparse.Namespace) -> LibraryQuery:
+    from cskg.query.library import parse_query_text, read_stdin, resolve
 
     if args.expression and args.query:
         raise CskgError("give a query name or file, or -e SPARQL, not both")
     if args.expression:
-        return str(args.expression)
+        return parse_query_text(str(args.expression), Path("<expression>"))
     if args.query == "-":
-        return read_stdin()
+        return parse_query_text(read_stdin(), Path("<stdin>"))
     if args.query:
-        return resolve(root(args) / "queries", args.query)[1]
+        return resolve(root(args) / "queries", args.query)
     raise CskgError("no query: give a library name (see `cskg queries`), a .rq file or -e SPARQL")
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    """`--param NAME=VALUE`s as a mapping; a `CskgError` for one without `=` or given twice."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise CskgError(f"--param {pair!r}: write NAME=VALUE (entity=agency:miit)")
+        if name.strip() in values:
+            raise CskgError(f"--param {name.strip()} is given twice")
+        values[name.strip()] = value
+    return values
 
 
 def run_query(args: argparse.Namespace) -> int:
     from cskg.query.engines import open_store
+    from cskg.query.library import bind
     from cskg.query.results import RESULT_FORMATS, render
+    from cskg.terminal import terminal_width
 
-    text = _query_text(args)
+    query = _query(args)
+    bindings = bind(query, _params(args.param))
     store = open_store(
         dist(args),
         engine=args.engine,
@@ -91,8 +124,9 @@ def run_query(args: argparse.Namespace) -> int:
         allow_remote=args.allow_remote,
     )
     with store:
-        result = store.query(text, asserted=args.asserted)
-    answer = render(result, format_of(args.format, args.out, RESULT_FORMATS))
+        result = store.query(query.text, asserted=args.asserted, bindings=bindings)
+    width = None if args.out else terminal_width(sys.stdout)  # a table fits the terminal
+    answer = render(result, format_of(args.format, args.out, RESULT_FORMATS), width)
     if args.out:
         _write_answer(Path(args.out), answer)
     else:
@@ -108,7 +142,9 @@ def _write_answer(path: Path, answer: str) -> None:
 
 
 def _queries_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", help="query to show")
+    parser.add_argument("name", nargs="?", metavar=QUERY_NAME, help="query to show")
+    # the names alone, one a line: what shell completion offers (`cskg completion`)
+    parser.add_argument("--names", action="store_true", help=argparse.SUPPRESS)
 
 
 def run_queries(args: argparse.Namespace) -> int:
@@ -120,7 +156,7 @@ def run_queries(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{query.name}: {query.title}\n\n{query.text}")
         return 0
     for query in load_library(folder):
-        print(f"{query.name} — {query.question or query.title}")
+        print(query.name if args.names else f"{query.name} — {query.question or query.title}")
     return 0
 
 

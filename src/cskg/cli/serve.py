@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cskg.cli.options import Command, dist, root
+from cskg.cli.options import Command, add_quiet, dist, root
 from cskg.errors import CskgError
 
 
@@ -38,10 +38,9 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
     )
     for flag, field, kind, text in _limits():
         default = getattr(d, field)
+        # a size's default as it is written (4G); argparse reads a text default with `type`
         shown = format_size(default) if kind is parse_size else default
-        parser.add_argument(
-            flag, dest=field, type=kind, default=default, help=f"{text} (default: {shown})"
-        )
+        parser.add_argument(flag, dest=field, type=kind, default=shown, help=text)
 
 
 def _limits() -> list[tuple[str, str, Any, str]]:
@@ -122,12 +121,15 @@ def _publish_arguments(parser: argparse.ArgumentParser) -> None:
         "a site cskg published",
     )
     parser.add_argument("--base", required=True, help="public URL the site will be served from")
+    add_quiet(parser)
 
 
 def run_publish(args: argparse.Namespace) -> int:
+    from cskg.terminal import Progress
     from cskg.web.static_site import publish
 
-    report = publish(dist(args), Path(args.out), args.base, root=root(args))
+    with Progress(quiet=args.quiet) as progress:
+        report = publish(dist(args), Path(args.out), args.base, root=root(args), progress=progress)
     print(
         f"cskg: {report.resources} resources, {report.files} files "
         f"({report.bytes / 1e6:.1f} MB) written to {report.out} in {report.seconds:.1f} s",

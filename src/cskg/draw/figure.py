@@ -7,14 +7,21 @@ becomes the `id` of the element in the SVG.
 
 from __future__ import annotations
 
-import textwrap
+import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cskg.style import MODALITY_STYLES
+from cskg.vocab import CSKG
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    from cskg.release import Release
 
 # Words of the charts themselves (not of the data), in both label languages.
 TEXT: dict[str, dict[str, str]] = {
@@ -37,12 +44,30 @@ TEXT: dict[str, dict[str, str]] = {
         "further_effects": "further effects",
         "class": "class",
         "modality": "modality",
-        "realised": "realised",
-        "expected": "expected",
-        "proposed": "proposed",
-        "forecast_modality": "forecast",
         "impact_note": "* date of the event that concerns it, or of the plan it is part of.   "
         "Arrow heads: filled = enabled, open = contributed to.",
+        # the interactive page (cskg.draw.interactive)
+        "page_title": "cskg: China's cyberspace security industry (CAE 2016), interactive graph",
+        "page_search": "Search labels (English, 中文, other names)",
+        "page_search_label": "Search labels",
+        "page_fit": "Fit",
+        "page_fit_title": "Show the whole graph",
+        "page_classes": "Classes",
+        "page_all": "all",
+        "page_none": "none",
+        "page_edges": "Edges",
+        "page_hint": "Drag to pan, scroll to zoom, click a node for its statements and evidence.",
+        "page_graph": "Graph",
+        "page_details": "Details",
+        "page_placeholder": "Click a node, or search for one, to see what the paper says about it.",
+        "page_counter": "{nodes} of {allNodes} nodes, {edges} of {allEdges} edges shown",
+        "page_about": "Statements about it",
+        "page_pointing": "Statements pointing to it",
+        "page_also": "also: ",
+        "page_editorial": "editorial statement (not in the paper)",
+        "page_class_hidden": "(class hidden)",
+        "page_link": "Open its page",
+        "page_stated": "stated (no causal claim)",
     },
     "zh": {
         "market_title": "网络空间安全市场规模：中国与全球，{first}–{last}年",
@@ -55,19 +80,35 @@ TEXT: dict[str, dict[str, str]] = {
         "actual_of": "实际（{tables}）",
         "mix_title": "产品结构：硬件、软件与服务",
         "mix_axis": "{measure}（{unit}）",
-        "source": "来源：doi:{doi} {tables}，经 SPARQL 查询 cskg 发布数据",
+        "source": "来源：论文 doi:{doi} 的{tables}，查询本知识图谱的发布数据所得",
         "impact_title": "政策、事件及其影响",
         "no_date": "未注明日期",
         "effects": "影响",
         "further_effects": "进一步影响",
         "class": "类别",
         "modality": "模态",
-        "realised": "已实现",
-        "expected": "预期",
-        "proposed": "提议",
-        "forecast_modality": "预测",
-        "impact_note": "* 相关事件的日期，或所属规划的日期。  箭头：实心 = 促成（enabled），"
-        "空心 = 有助于（contributed to）。",
+        "impact_note": "* 相关事件的日期，或所属规划的日期。  箭头：实心 = 促成，空心 = 有助于。",
+        "page_title": "中国网络空间安全产业知识图谱（2016）：交互式图",
+        "page_search": "搜索名称（中文、英文、其他名称）",
+        "page_search_label": "搜索名称",
+        "page_fit": "全图",
+        "page_fit_title": "显示整个图",
+        "page_classes": "类别",
+        "page_all": "全选",
+        "page_none": "全不选",
+        "page_edges": "边",
+        "page_hint": "拖动以平移，滚动以缩放，点击节点查看其陈述与证据。",
+        "page_graph": "图",
+        "page_details": "详情",
+        "page_placeholder": "点击或搜索一个节点，查看论文对它的论述。",
+        "page_counter": "显示 {nodes}/{allNodes} 个节点、{edges}/{allEdges} 条边",
+        "page_about": "关于它的陈述",
+        "page_pointing": "指向它的陈述",
+        "page_also": "又名：",
+        "page_editorial": "编者陈述（非论文原文）",
+        "page_class_hidden": "（类别已隐藏）",
+        "page_link": "打开其页面",
+        "page_stated": "陈述（无因果断言）",
     },
 }
 
@@ -210,8 +251,88 @@ def save(chart: Chart, stem: Path, *, dpi: int = 150) -> list[Path]:
     return written
 
 
+#: what no line may end with (an opening bracket or quote) and begin with (a closing one, or
+#: punctuation that belongs to the word before it): the rules of Chinese typesetting (禁则)
+OPENING = frozenset("（《〈「『【〔“‘([{")
+CLOSING = frozenset("）》〉」』】〕”’)]}。，、；：！？…,.;:!?%")
+#: a Latin word or number, kept whole: letters and digits joined by - . ' ’ & / and a final %
+_WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+(?:[-.'’&/][0-9A-Za-z\u00C0-\u024F]+)*%?")
+_SPACES = re.compile(r"\s+")
+
+
+def _tokens(text: str) -> list[str]:
+    """`text` as the units a line may break between: Latin words and numbers whole, runs of
+    spaces, and every other character (a Chinese character, a punctuation mark) alone."""
+    tokens: list[str] = []
+    i = 0
+    while i < len(text):
+        found = _WORD.match(text, i) or _SPACES.match(text, i)
+        end = found.end() if found else i + 1
+        tokens.append(text[i:end])
+        i = end
+    return tokens
+
+
+def _columns(text: str) -> int:
+    """The width of `text` in columns: two for a wide (Chinese) character, one for the rest."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _may_break(before: str, after: str) -> bool:
+    """Whether a line may end with the unit `before` and the next begin with `after`."""
+    if after.isspace() or after[:1] in CLOSING or before[-1:] in OPENING:
+        return False
+    # two Latin units meet only with a space between them, where the break goes
+    return before.isspace() or not (_WORD.match(before) and _WORD.match(after))
+
+
 def wrap(label: str, width: int) -> str:
-    """A label broken into lines of at most `width` characters (by characters for Chinese)."""
-    if any("\u4e00" <= ch <= "\u9fff" for ch in label):
-        return "\n".join(label[i : i + width // 2] for i in range(0, len(label), width // 2))
-    return "\n".join(textwrap.wrap(label, width)) or label
+    """A label broken into lines of at most `width` columns (a Chinese character is two).
+
+    Chinese text breaks between characters, other text at spaces; a Latin word or number is
+    never split, no line ends with an opening bracket or quote and none begins with a closing
+    one or with 。，、；：！？ (a unit longer than a line stands on a line of its own).
+    """
+    lines: list[list[str]] = []
+    line: list[str] = []
+    for token in _tokens(" ".join(label.split())):
+        line.append(token)
+        if _columns("".join(line).strip()) <= width or token.isspace():
+            continue
+        breaks = [i for i in range(1, len(line)) if _may_break(line[i - 1], line[i])]
+        fitting = [i for i in breaks if _columns("".join(line[:i]).strip()) <= width]
+        if fitting or breaks:
+            cut = max(fitting) if fitting else min(breaks)
+            lines.append(line[:cut])
+            line = line[cut:]
+    lines.append(line)
+    return "\n".join(text for text in ("".join(ln).strip() for ln in lines) if text) or label
+
+
+def fit_width(fig: Figure, text: Text, margin: float = 0.01) -> None:
+    """Wrap `text` (a line of the figure) until it fits the figure's width, less `margin` (a
+    fraction of it) at each side."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    room = fig.bbox.width * (1 - 2 * margin)
+    whole = text.get_text()
+    width = _columns(whole)
+    while text.get_window_extent(renderer).width > room and width > 10:
+        width = int(width * 0.9)
+        text.set_text(wrap(whole, width))
+
+
+def class_name(cls: str, label: str, lang: str) -> str:
+    """The name of a class (a prefixed name) in a legend: the release's `label` of it, or for a
+    reused vocabulary's class (skos:Concept) its name in `lang` (`cskg.web.readable`)."""
+    from cskg.vocab import PREFIXES
+    from cskg.web.readable import external_name
+
+    prefix, _, local = cls.partition(":")
+    if prefix == "cskg" or prefix not in PREFIXES:
+        return label
+    return external_name(PREFIXES[prefix] + local, lang) or label
+
+
+def modality_names(release: Release, lang: str) -> dict[str, str]:
+    """The names of the modalities of causal claims in `lang`, from the ontology."""
+    return {m: release.label(CSKG + m, lang) for m in MODALITY_STYLES}

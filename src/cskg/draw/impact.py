@@ -1,5 +1,9 @@
 """The policy-impact picture: policies and events by year on the left, what they led to in
 columns of causal depth on the right, drawn from the networkx policy-impact view.
+
+Boxes take their colours and edges their lines from `cskg.style`, as every picture does; edges
+are routed through the gaps between columns and boxes by `cskg.draw.routing` (which says why
+this and not a layered layout program), each gap made wide enough for a lane per edge.
 """
 
 from __future__ import annotations
@@ -8,41 +12,25 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
-from cskg.draw.figure import TEXT, Chart, effective_lang, pyplot, rc, wrap
+from cskg.draw.figure import (
+    OPENING,
+    TEXT,
+    Chart,
+    class_name,
+    effective_lang,
+    fit_width,
+    modality_names,
+    pyplot,
+    rc,
+    wrap,
+)
+from cskg.draw.routing import GAP_MARGIN, Box, Grid, lanes_needed, route
 from cskg.errors import CskgError
 from cskg.release import Release
+from cskg.style import MODALITY_STYLES, class_colour, modality_style
 from cskg.vocab import CSKG, sparql_prologue
-
-if TYPE_CHECKING:
-    from matplotlib.typing import LineStyleType
-
-# -- impact: the policy-impact view -----------------------------------------------------------
-
-#: how each modality of a causal claim is drawn: (line style, colour)
-MODALITY_STYLE: dict[str, tuple[LineStyleType, str]] = {
-    "realised": ("-", "#333333"),
-    "expected": ("--", "#0072B2"),
-    "proposed": (":", "#CC79A7"),
-    "forecast": ("-.", "#B2182B"),
-}
-# Box colours by class (most frequent class first); none is an edge colour.
-CLASS_COLOURS = [
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#F0E442",
-    "#7570B3",
-    "#A6761D",
-    "#999999",
-    "#66C2A5",
-    "#E7298A",
-    "#BCBD22",
-    "#17BECF",
-    "#8DA0CB",
-    "#FC8D62",
-]
 
 #: the classes whose instances start the chains of the default scope (with their subclasses)
 ROOT_CLASSES = (CSKG + "Policy", CSKG + "Event")
@@ -67,7 +55,9 @@ COLUMN_GAP = 0.9
 LINE_HEIGHT = 0.145
 BOX_PAD = 0.09
 ROW_GAP = 0.22
-WRAP = 27
+#: a box's line in columns (`cskg.draw.figure.wrap`): a Chinese character, two columns, is
+#: narrower than two Latin letters on average, so a Chinese line holds a few columns more
+WRAP = {"en": 27, "zh": 30}
 MAX_LINES = 4
 HEADER = 0.7
 
@@ -79,10 +69,13 @@ def _tint(colour: str, amount: float = 0.75) -> str:
 
 
 def _short(label: str, width: int, lines: int) -> list[str]:
+    """`label` wrapped, at most `lines` lines: a longer one cut with "…" (never after an
+    opening bracket or quote)."""
     wrapped = wrap(label, width).split("\n")
     if len(wrapped) > lines:
         wrapped = wrapped[:lines]
-        wrapped[-1] = wrapped[-1][: max(1, len(wrapped[-1]) - 1)].rstrip() + "…"
+        last = wrapped[-1][: max(1, len(wrapped[-1]) - 1)].rstrip()
+        wrapped[-1] = (last.rstrip("".join(OPENING)) or last) + "…"
     return wrapped
 
 
@@ -187,18 +180,19 @@ def plot_impact(
     """The policy-impact view as a left-to-right graph: years of the policies and events on
     the left, what they led to in columns of causal depth on the right.
 
-    Boxes are coloured by class; edges are styled by the modality of their causal claim and
-    their arrow head shows the relation (filled: enabled; open: contributed to). `start` names
-    policies or events (IRIs, prefixed names or labels, as `cskg describe` takes them): only
-    they and what followed from them are drawn. A picture of more than `MAX_IMPACT_BOXES`
-    boxes is refused (`CskgError`) before it is drawn.
+    Boxes are coloured by class (`cskg.style`); edges are styled by the modality of their
+    causal claim, routed through the gaps between boxes (`cskg.draw.routing`), and their arrow
+    head shows the relation (filled: enabled; open: contributed to). `start` names policies or
+    events (IRIs, prefixed names or labels, as `cskg describe` takes them): only they and what
+    followed from them are drawn. A picture of more than `MAX_IMPACT_BOXES` boxes is refused
+    (`CskgError`) before it is drawn.
     """
     lang = effective_lang(lang)
     if start and scope != "policies":
         raise CskgError("chosen policies or events (--from) draw what followed from them only")
-    graph, dates, date_source = _impact_graph(Path(dist), lang, scope, start)
+    graph, dates, date_source, modalities = _impact_graph(Path(dist), lang, scope, start)
     text = TEXT[lang]
-    layout = _layout(graph, dates, date_source, text)
+    layout = _layout(graph, dates, date_source, text, lang)
     plt = pyplot()
     title = text["impact_title"]
     with plt.rc_context(rc(lang)):
@@ -217,7 +211,7 @@ def plot_impact(
         _draw_headings(ax, layout)
         _draw_boxes(ax, layout)
         edges = _draw_edges(ax, graph, layout)
-        _draw_legends(fig, layout, edges, text)
+        _draw_legends(fig, layout, edges, text, modalities)
         fig.text(
             0.3 / layout.width,
             1 - 0.3 / layout.figure_height,
@@ -239,9 +233,9 @@ def plot_impact(
 
 def _impact_graph(
     dist: Path, lang: str, scope: str, start: Sequence[str]
-) -> tuple[Any, dict[str, str], dict[str, str]]:
-    """The part of the policy-impact view drawn, the date of each of its nodes and where that
-    date comes from ("own", "event" or "whole")."""
+) -> tuple[Any, dict[str, str], dict[str, str], dict[str, str]]:
+    """The part of the policy-impact view drawn, the date of each of its nodes, where that
+    date comes from ("own", "event" or "whole"), and the names of the modalities."""
     from cskg.export.graph import to_networkx
     from cskg.query.describe import resolve
     from cskg.query.results import compact
@@ -266,19 +260,26 @@ def _impact_graph(
                 "and what followed from them (--from, repeatable), or explore the whole view "
                 "with `cskg plot interactive` or `cskg export --view policy-impact`"
             )
-        values = " ".join(f"<{n}>" for n in sorted(graph))
-        dates: dict[str, str] = {}
-        date_source: dict[str, str] = {}
-        query = sparql_prologue() + DATES_QUERY % values
-        for row in release.store.query(query, asserted=True).dicts():
-            for source, var in (("own", "date"), ("event", "byEvent"), ("whole", "byWhole")):
-                if var in row:
-                    dates[row["node"].value] = row[var].value
-                    date_source[row["node"].value] = source
-                    break
+        dates, date_source = _dates(release, graph)
+        modalities = modality_names(release, lang)
     if graph.number_of_nodes() == 0:
         raise CskgError("the policy-impact view is empty")
-    return graph, dates, date_source
+    return graph, dates, date_source, modalities
+
+
+def _dates(release: Release, graph: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """The date of each node of `graph` that has one, and where it comes from."""
+    values = " ".join(f"<{n}>" for n in sorted(graph))
+    dates: dict[str, str] = {}
+    date_source: dict[str, str] = {}
+    query = sparql_prologue() + DATES_QUERY % values
+    for row in release.store.query(query, asserted=True).dicts():
+        for source, var in (("own", "date"), ("event", "byEvent"), ("whole", "byWhole")):
+            if var in row:
+                dates[row["node"].value] = row[var].value
+                date_source[row["node"].value] = source
+                break
+    return dates, date_source
 
 
 @dataclass
@@ -295,14 +296,45 @@ class _Layout:
     legend_height: float
     figure_height: float
 
+    lefts: list[float]  # where each column begins
+    right: float  # where the space right of the last column ends
+
+    def grid(self) -> Grid:
+        """The columns, for the edge router: edges may use the height below the headings."""
+        return Grid(self.lefts, BOX_WIDTH, self.right, 0.0, self.height - HEADER)
+
+
+#: the least space left of the first column and right of the last
+MARGIN = 0.3
+#: the narrowest picture: room for the title, the legends and the note under them
+MIN_WIDTH = 8.0
+#: a gap's width per edge running in it (each has a lane of its own), and the widest gap
+LANE = 0.05
+MAX_GAP = 3.0
+
+
+def _column_lefts(graph: Any, column: dict[str, int], columns: int) -> tuple[list[float], float]:
+    """Where each column begins, and where the space after the last ends: each gap wide
+    enough for a lane per edge that runs in it (`cskg.draw.routing`), within limits."""
+    need = lanes_needed([(column[u], column[v]) for u, v in graph.edges()])
+
+    def room(gap: int, least: float) -> float:
+        return max(least, min(MAX_GAP, 2 * GAP_MARGIN + LANE * (need[gap] + 1)))
+
+    lefts, x = [], room(-1, MARGIN)
+    for c in range(columns):
+        lefts.append(x)
+        x += BOX_WIDTH + room(c, COLUMN_GAP if c < columns - 1 else MARGIN)
+    return lefts, x
+
 
 def _layout(
-    graph: Any, dates: dict[str, str], date_source: dict[str, str], text: dict[str, str]
+    graph: Any, dates: dict[str, str], date_source: dict[str, str], text: dict[str, str], lang: str
 ) -> _Layout:
     column, headings, first_effect = _columns(graph, dates, text)
     key = {n: (dates.get(n, "9999"), graph.nodes[n].get("label", n)) for n in graph}
     columns = _order(graph, column, first_effect, key)
-    lines = {n: _short(graph.nodes[n].get("label", n), WRAP, MAX_LINES) for n in graph}
+    lines = {n: _short(graph.nodes[n].get("label", n), WRAP[lang], MAX_LINES) for n in graph}
     height = {
         n: len(lines[n]) * LINE_HEIGHT + 2 * BOX_PAD + (0.14 if n in dates else 0) for n in graph
     }
@@ -310,21 +342,24 @@ def _layout(
         c: sum(height[n] for n in ns) + ROW_GAP * (len(ns) - 1) for c, ns in columns.items()
     }
     total_h = max(col_height.values()) + HEADER + 0.3
-    total_w = len(headings) * (BOX_WIDTH + COLUMN_GAP) - COLUMN_GAP + 0.6
+    lefts, right = _column_lefts(graph, column, len(headings))
+    total_w = max(MIN_WIDTH, right)
     nodes: dict[str, dict[str, Any]] = {}
     for c, members in columns.items():
         y = (total_h - HEADER + col_height[c]) / 2  # columns centred vertically
         for node in members:
             data = graph.nodes[node]
             nodes[node] = {
-                "x": 0.3 + column[node] * (BOX_WIDTH + COLUMN_GAP),
+                "x": lefts[column[node]],
                 "y": y - height[node],
                 "w": BOX_WIDTH,
                 "h": height[node],
                 "column": column[node],
                 "label": data.get("label", node),
                 "class": data.get("class", ""),
-                "class_label": data.get("class_label", data.get("class", "")),
+                "class_label": class_name(
+                    data.get("class", ""), data.get("class_label", data.get("class", "")), lang
+                ),
                 "date": dates.get(node),
                 "date_source": date_source.get(node),
             }
@@ -335,24 +370,26 @@ def _layout(
     )
     # class legend: one column per 2.6 inches, less the modality legend's corner
     class_cols = min(max(1, int(total_w // 2.6) - 1), len(classes))
-    legend_h, title_h = 0.8 + 0.3 * -(-len(classes) // class_cols), 0.6
+    legend_h, title_h = 0.9 + 0.3 * -(-len(classes) // class_cols), 0.6
     return _Layout(
         nodes,
         lines,
         headings,
         total_w,
         total_h,
-        {c: CLASS_COLOURS[i % len(CLASS_COLOURS)] for i, c in enumerate(classes)},
+        {c: class_colour(c) for c in classes},
         class_cols,
         legend_h,
         total_h + legend_h + title_h,
+        lefts,
+        right,
     )
 
 
 def _draw_headings(ax: Any, layout: _Layout) -> None:
     """The column headings, and the time axis over the year columns."""
     for c, heading in enumerate(layout.headings):
-        x = 0.3 + c * (BOX_WIDTH + COLUMN_GAP) + BOX_WIDTH / 2
+        x = layout.lefts[c] + BOX_WIDTH / 2
         ax.text(
             x,
             layout.height - 0.35,
@@ -367,7 +404,7 @@ def _draw_headings(ax: Any, layout: _Layout) -> None:
     if dated > 1:  # the time axis spans the year columns only
         ax.annotate(
             "",
-            xy=(0.3 + dated * (BOX_WIDTH + COLUMN_GAP) - COLUMN_GAP, layout.height - 0.6),
+            xy=(layout.lefts[dated - 1] + BOX_WIDTH, layout.height - 0.6),
             xytext=(0.2, layout.height - 0.6),
             arrowprops={"arrowstyle": "->", "color": "#999999"},
         )
@@ -395,7 +432,7 @@ def _draw_boxes(ax: Any, layout: _Layout) -> None:
         ax.add_patch(box)
         top = n["y"] + n["h"] - BOX_PAD
         if n["date"]:
-            ax.text(
+            date = ax.text(
                 n["x"] + 0.08,
                 top,
                 n["date"] + ("" if n["date_source"] == "own" else "*"),
@@ -406,8 +443,9 @@ def _draw_boxes(ax: Any, layout: _Layout) -> None:
                 color="#333333",
                 zorder=4,
             )
+            date.set_gid(f"date/{compact(node)}")
             top -= 0.14
-        ax.text(
+        label = ax.text(
             n["x"] + 0.08,
             top,
             "\n".join(layout.lines[node]),
@@ -417,34 +455,34 @@ def _draw_boxes(ax: Any, layout: _Layout) -> None:
             linespacing=1.15,
             zorder=4,
         )
+        label.set_gid(f"label/{compact(node)}")
 
 
 def _draw_edges(ax: Any, graph: Any, layout: _Layout) -> list[dict[str, Any]]:
-    """One arrow per causal edge, styled by its modality; what was drawn."""
+    """One arrow per causal edge along its route, styled by its modality; what was drawn,
+    with each edge's route (`path`: the polyline's points, in the boxes' units)."""
     from matplotlib.patches import FancyArrowPatch
+    from matplotlib.path import Path as Polyline
 
     from cskg.query.results import compact
 
+    drawn = sorted(graph.edges(keys=True, data=True))
+    boxes = {
+        node: Box(n["x"], n["y"], n["w"], n["h"], n["column"]) for node, n in layout.nodes.items()
+    }
+    paths = route(boxes, [(u, v) for u, v, _, _ in drawn], layout.grid())
     edges: list[dict[str, Any]] = []
-    pair_count: dict[tuple[str, str], int] = defaultdict(int)
-    for u, v, k, d in sorted(graph.edges(keys=True, data=True)):
+    for (u, v, k, d), path in zip(drawn, paths, strict=True):
         modality = d.get("modality", "realised")
-        style, colour = MODALITY_STYLE.get(modality, ("-", "#999999"))
-        a, b = layout.nodes[u], layout.nodes[v]
-        forward = b["column"] > a["column"]
-        start = (a["x"] + a["w"], a["y"] + a["h"] / 2) if forward else (a["x"] + a["w"] / 2, a["y"])
-        end = (b["x"], b["y"] + b["h"] / 2) if forward else (b["x"] + b["w"] / 2, b["y"] + b["h"])
-        bend = 0.15 * pair_count[(u, v)] + (0.0 if forward else 0.4)
-        pair_count[(u, v)] += 1
+        style = modality_style(modality)
         arrow = FancyArrowPatch(
-            start,
-            end,
+            path=Polyline(path),
             arrowstyle="-|>" if k == "cskg:enabled" else "->",
             mutation_scale=11,
-            linestyle=style,
-            color=colour,
+            linestyle=style.matplotlib,
+            color=style.colour,
             linewidth=1.3,
-            connectionstyle=f"arc3,rad={bend}",
+            joinstyle="round",
             zorder=2,
             alpha=0.85,
         )
@@ -456,8 +494,9 @@ def _draw_edges(ax: Any, graph: Any, layout: _Layout) -> list[dict[str, Any]]:
                 "target": v,
                 "key": k,
                 "modality": modality,
-                "linestyle": style,
-                "color": colour,
+                "linestyle": style.matplotlib,
+                "color": style.colour,
+                "path": path,
                 "artist": arrow,
             }
         )
@@ -465,11 +504,16 @@ def _draw_edges(ax: Any, graph: Any, layout: _Layout) -> list[dict[str, Any]]:
 
 
 def _draw_legends(
-    fig: Any, layout: _Layout, edges: list[dict[str, Any]], text: dict[str, str]
+    fig: Any,
+    layout: _Layout,
+    edges: list[dict[str, Any]],
+    text: dict[str, str],
+    modalities: dict[str, str],
 ) -> None:
     """The legends of the modalities and of the classes, and the note under them."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
+    from matplotlib.typing import LineStyleType
 
     class_handles = [
         Patch(
@@ -479,15 +523,15 @@ def _draw_legends(
         )
         for c, colour in layout.class_colour.items()
     ]
-    used = sorted({e["modality"] for e in edges}, key=list(MODALITY_STYLE).index)
+    used = [m for m in MODALITY_STYLES if any(e["modality"] == m for e in edges)]
     edge_handles = [
         Line2D(
             [],
             [],
-            linestyle=MODALITY_STYLE[m][0],
-            color=MODALITY_STYLE[m][1],
+            linestyle=cast(LineStyleType, MODALITY_STYLES[m].matplotlib),
+            color=MODALITY_STYLES[m].colour,
             linewidth=1.5,
-            label=text["forecast_modality" if m == "forecast" else m],
+            label=modalities[m],
         )
         for m in used
     ]
@@ -511,4 +555,5 @@ def _draw_legends(
         frameon=False,
         fontsize=9,
     )
-    fig.text(0.01, 0.01, text["impact_note"], fontsize=8, color="#555555")
+    note = fig.text(0.01, 0.01, text["impact_note"], fontsize=8, color="#555555")
+    fit_width(fig, note)

@@ -18,6 +18,11 @@ Provenance is either folded or included, never mixed:
 
 Statements of the inferred graph are left out unless `inferred=True`; then they are added as
 edges with `inferred=True` (and section "inferred"), never merged into asserted ones.
+
+SKOS scaffolding (`SCAFFOLDING`: the statements tying a concept to its scheme) is left out of the
+named views, with the concept schemes only it reaches, unless `scaffolding=True`: it organises
+the vocabulary and says nothing about the industry, and a scheme gathering dozens of concepts
+would top every centrality ranking. A CONSTRUCT view keeps whatever its query returns.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from cskg.vocab import (
     RDF_TYPE,
     RDFS,
     RDFS_LABEL,
+    SKOS,
 )
 
 if TYPE_CHECKING:
@@ -118,6 +124,9 @@ ORGANISATION_LINKS = (
 )
 TECHNOLOGY_ROOTS = frozenset({CSKG + "Technology", CSKG + "Product"})
 TECHNOLOGY_LINKS = frozenset({CSKG + "developedBy", CSKG + "certifiedBy", CSKG + "breakthroughIn"})
+#: SKOS scaffolding: a concept in its scheme, and the scheme's top concepts (see the docstring)
+SCAFFOLDING = frozenset({SKOS + "inScheme", SKOS + "topConceptOf", SKOS + "hasTopConcept"})
+SCHEME_CLASS = "skos:ConceptScheme"
 
 Statement = tuple[str, str, Term]  # subject IRI, predicate IRI, object
 
@@ -470,6 +479,23 @@ def select_view(
     raise unknown_view(view)
 
 
+def without_scaffolding(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """`graph` without the `SCAFFOLDING` edges, and without the concept schemes they leave
+    with no edge at all (a concept stays, even alone: it is a term of the industry)."""
+    lean = graph.copy()
+    scaffolding = [
+        (u, v, k)
+        for u, v, k, d in graph.edges(keys=True, data=True)
+        if d["predicate"] in SCAFFOLDING
+    ]
+    lean.remove_edges_from(scaffolding)
+    ends = {node for u, v, _ in scaffolding for node in (u, v)}
+    lean.remove_nodes_from(
+        sorted(n for n in ends if lean.degree(n) == 0 and SCHEME_CLASS in _types(lean, n))
+    )
+    return lean
+
+
 def _kind_view(
     graph: nx.MultiDiGraph, release: Release, roots: frozenset[str], links: Iterable[str]
 ) -> nx.MultiDiGraph:
@@ -519,12 +545,14 @@ def to_networkx(
     lang: str = "en",
     inferred: bool = False,
     provenance: str = "fold",
+    scaffolding: bool = False,
 ) -> nx.MultiDiGraph:
     """The release in `dist` (or one view of it) as a networkx multigraph.
 
     `view` is "all", "policy-impact", "organisations", "technology" or the path of a file
     holding a SPARQL CONSTRUCT query, whose triples become the edges (nodes get their labels,
-    class and literal properties from the release). See the module docstring for attributes.
+    class and literal properties from the release). A named view leaves SKOS scaffolding out
+    unless `scaffolding`. See the module docstring for attributes.
     """
     if provenance not in PROVENANCE_MODES:
         raise CskgError(f"provenance must be one of {', '.join(PROVENANCE_MODES)}")
@@ -536,6 +564,8 @@ def to_networkx(
         edges_from = _constructed(Path(view), snap, inferred) if user_query else snap.data(inferred)
         graph = build_graph(snap, edges_from, lang=lang, inferred=inferred, provenance=provenance)
         if not user_query:
+            if not scaffolding:
+                graph = without_scaffolding(graph)
             graph = select_view(graph, view, provenance, release)
     graph.graph.update(
         name=f"cskg {Path(view).stem if user_query else view}",
@@ -543,6 +573,7 @@ def to_networkx(
         lang=lang,
         provenance=provenance,
         inferred=inferred,
+        scaffolding=scaffolding or user_query,
     )
     return graph
 

@@ -265,11 +265,11 @@ def bench_endpoints(
         for name, endpoint in endpoints.items():
             for query in library:
                 progress(f"/sparql {name}: {query.name}")
-                median = _latency(endpoint, query.text, runs * 4)
+                median = _latency(endpoint, query.example_text, runs * 4)
                 if median is not None:
                     latency[query.name][name] = median
             progress(f"/sparql {name}: throughput, {clients} clients")
-            texts = [q.text for q in library if name in latency[q.name]]
+            texts = [q.example_text for q in library if name in latency[q.name]]
             throughput[name], failures[name] = _throughput(endpoint, texts, clients, seconds)
     return EndpointBench(latency, throughput, failures, clients, seconds)
 
@@ -388,7 +388,7 @@ def _time_library(
         timing = QueryTiming(entry.name)
         for engine, store in stores.items():
             n = runs if engine == "rdflib" else runs * 4
-            timing.medians[engine] = _median_call(partial(store.query, entry.text), n)
+            timing.medians[engine] = _median_call(partial(store.query, entry.example_text), n)
         timings.append(timing)
     return timings
 
@@ -885,7 +885,7 @@ def _time_engine(
     for q in library:
         if q.name in left_out:
             continue
-        run = partial(store.query, q.text)
+        run = partial(store.query, q.example_text)
         if engine == "rdflib":
             ox_time = point.queries["oxigraph"].get(q.name, RDFLIB_BUDGET_MAX)
             budget = min(max(RDFLIB_BUDGET_FACTOR * ox_time, RDFLIB_BUDGET_MIN), RDFLIB_BUDGET_MAX)

@@ -58,7 +58,7 @@ class Statement:
     sources: list[Source] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(repr=False)
 class Description:
     iri: str
     labels: list[Term]
@@ -66,6 +66,41 @@ class Description:
     outgoing: list[Statement]
     incoming: list[Statement]
     names: dict[str, str]  # IRI -> label of the linked entities, in the language asked for
+
+    def __repr__(self) -> str:
+        label = next((t.value for t in self.labels), "")
+        text = (
+            f"<Description {compact(self.iri)} {label!r}: {len(self.types)} types, "
+            f"{len(self.outgoing)} statements, {len(self.incoming)} referenced by"
+        )
+        return text + ">"
+
+    def _repr_html_(self) -> str:
+        """The statements as one table (at most 50 rows), for a notebook: direction,
+        property, value (`value_text`) and where each comes from."""
+        from cskg.query.frames import table
+
+        rows = [
+            (direction, compact(s.property.value), value_text(s.value, self.names), _where(s))
+            for direction, statements in (
+                ("type", self.types),
+                ("→", self.outgoing),
+                ("←", self.incoming),
+            )
+            for s in statements
+        ]
+        labels = "; ".join(t.value for t in self.labels)
+        caption = f"{compact(self.iri)}  {labels}"
+        headers = ("", "property", "value", "from")
+        return table(headers, rows, len(rows), 50, caption=caption)
+
+
+def _where(statement: Statement) -> str:
+    """Where a statement comes from, in short: `§section` per evidence sentence, else the
+    kind of graph (editorial, inferred, …)."""
+    return ", ".join(
+        f"§{s.section}" if s.kind == "evidence" and s.section else s.kind for s in statement.sources
+    )
 
 
 def _iri_literal(text: str) -> str:

@@ -41,19 +41,20 @@ one sentence with line and column (`cskg.query.messages`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cskg.errors import CskgError
+from cskg.project import BUILD_FIRST
 from cskg.query import text as querytext
 from cskg.query.messages import oxigraph_error, rdflib_error
 
 # `name as name`: re-exported for the modules that still import these from here (query/results.py,
 # query/remote.py, query/describe.py, export/graph.py, some tests); their homes are
 # `cskg.query.model`, `cskg.query.text` and `cskg.vocab`.
-from cskg.query.model import QueryStore, Result, Term, ox_result
-from cskg.vocab import GRAPH_INFERRED, PREFIXES
+from cskg.query.model import QueryStore, Result, Term, ox_node, ox_result
+from cskg.vocab import GRAPH_INFERRED, PREFIXES, XSD_STRING
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -75,7 +76,7 @@ def read_only_store(path: Path) -> pyoxigraph.Store:
     import pyoxigraph as ox
 
     if not (path / "CURRENT").exists():
-        raise CskgError(f"no store at {path}: build the release first (cskg build)")
+        raise CskgError(f"no store at {path}: {BUILD_FIRST}")
     try:
         return ox.Store.read_only(str(path))
     except OSError as error:
@@ -116,18 +117,23 @@ class EmbeddedStore(QueryStore):
             self._asserted = asserted_merge(self.store)
         return self._asserted
 
-    def raw(self, text: str, *, asserted: bool = False) -> Any:
-        """Run a query and return pyoxigraph's own result object."""
+    def raw(
+        self, text: str, *, asserted: bool = False, bindings: Mapping[str, Term] | None = None
+    ) -> Any:
+        """Run a query and return pyoxigraph's own result object; `bindings` are given to
+        pyoxigraph's `substitutions`."""
         shape = querytext.check(text, allow_service=self.allow_remote, prefixes=PREFIXES)
         # A FROM clause defines the dataset itself; pyoxigraph would let the options override it.
-        store, options = self.store, {}
+        store, options = self.store, dict[str, Any]()
+        if bindings:
+            options["substitutions"] = substitutions(bindings)
         if not shape.has_from:
             if asserted:
                 store = self.asserted_store()
             else:
                 if self._union is None:
                     self._union = union_options(self.store)
-                options = self._union
+                options.update(self._union)
         try:
             return store.query(text, prefixes=PREFIXES, **options)
         except SyntaxError as error:
@@ -135,8 +141,10 @@ class EmbeddedStore(QueryStore):
         except (OSError, RuntimeError, ValueError) as error:
             raise CskgError(f"query failed: {error}") from error
 
-    def query(self, text: str, *, asserted: bool = False) -> Result:
-        answer = self.raw(text, asserted=asserted)
+    def query(
+        self, text: str, *, asserted: bool = False, bindings: Mapping[str, Term] | None = None
+    ) -> Result:
+        answer = self.raw(text, asserted=asserted, bindings=bindings)
         try:
             return ox_result(answer)
         except (OSError, RuntimeError) as error:
@@ -146,6 +154,14 @@ class EmbeddedStore(QueryStore):
         del self.store
 
 
+def substitutions(bindings: Mapping[str, Term]) -> dict[Any, Any]:
+    """`bindings` as pyoxigraph's `substitutions` (SEP-0007: the variable is replaced by its
+    value throughout the query)."""
+    import pyoxigraph as ox
+
+    return {ox.Variable(name): ox_node(term) for name, term in bindings.items()}
+
+
 def load_in_memory(dist: Path) -> pyoxigraph.Store:
     """A new in-memory pyoxigraph store holding the release in `dist` (its `cskg.nq`), with the
     merge of its graphs in the default graph, as in the release's store on disk."""
@@ -153,7 +169,7 @@ def load_in_memory(dist: Path) -> pyoxigraph.Store:
 
     nquads = Path(dist) / "cskg.nq"
     if not nquads.is_file():
-        raise CskgError(f"no release data at {nquads}: build the release first (cskg build)")
+        raise CskgError(f"no release data at {nquads}: {BUILD_FIRST}")
     store = ox.Store()
     try:
         store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
@@ -210,6 +226,24 @@ def _rdflib_term(term: Any) -> Term | None:
     raise TypeError(f"unexpected term {term!r}")
 
 
+def _rdflib_bindings(bindings: Mapping[str, Term] | None) -> dict[Any, Any]:
+    """`bindings` as rdflib's `initBindings`."""
+    from rdflib import BNode, Literal, URIRef, Variable
+
+    def node(term: Term) -> Any:
+        if term.kind == "iri":
+            return URIRef(term.value)
+        if term.kind == "bnode":
+            return BNode(term.value)
+        if term.lang:
+            return Literal(term.value, lang=term.lang)
+        # rdflib reads a plain literal without a datatype; xsd:string would not match it
+        datatype = None if term.datatype == XSD_STRING else term.datatype
+        return Literal(term.value, datatype=datatype)
+
+    return {Variable(name): node(term) for name, term in (bindings or {}).items()}
+
+
 class RdflibStore(QueryStore):
     """An rdflib Dataset loaded from the release's N-Quads; the reference engine."""
 
@@ -219,7 +253,7 @@ class RdflibStore(QueryStore):
         from rdflib import Dataset
 
         if not nquads.exists():
-            raise CskgError(f"no release data at {nquads}: build the release first (cskg build)")
+            raise CskgError(f"no release data at {nquads}: {BUILD_FIRST}")
         self.dataset = Dataset(default_union=True)
         self.dataset.parse(nquads, format="nquads")
         self.allow_remote = allow_remote
@@ -239,7 +273,10 @@ class RdflibStore(QueryStore):
                         copy.add(triple)
         return self._asserted
 
-    def query(self, text: str, *, asserted: bool = False) -> Result:
+    def query(
+        self, text: str, *, asserted: bool = False, bindings: Mapping[str, Term] | None = None
+    ) -> Result:
+        """Run a query; `bindings` are given to rdflib's `initBindings`."""
         import rdflib.plugins.sparql as sparql
         from pyparsing import ParseException
         from rdflib.plugins.sparql.parser import parseQuery
@@ -258,7 +295,7 @@ class RdflibStore(QueryStore):
         saved = sparql.SPARQL_LOAD_GRAPHS
         sparql.SPARQL_LOAD_GRAPHS = self.allow_remote
         try:
-            answer = target.query(text, initNs=PREFIXES)
+            answer = target.query(text, initNs=PREFIXES, initBindings=_rdflib_bindings(bindings))
             if answer.type == "SELECT":
                 variables = [str(v) for v in answer.vars or []]
                 rows = [tuple(_rdflib_term(t) for t in row) for row in answer]  # type: ignore[union-attr]

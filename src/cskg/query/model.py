@@ -8,7 +8,7 @@ all build on it without importing one another.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -63,9 +63,21 @@ class Term(NamedTuple):
 Row = tuple[Term | None, ...]
 
 
-@dataclass
+#: the variables of a graph answer's rows (`Result.columns`)
+TRIPLE_VARIABLES = ["subject", "predicate", "object"]
+#: rows shown by a result's `repr` and its HTML table in a notebook
+REPR_ROWS, HTML_ROWS = 3, 50
+
+
+@dataclass(repr=False)
 class Result:
-    """The answer to one query: kind is "select", "ask" or "graph" (CONSTRUCT and DESCRIBE)."""
+    """The answer to one query: kind is "select", "ask" or "graph" (CONSTRUCT and DESCRIBE).
+
+    `len` and iteration go over its rows: a SELECT answer's solutions, a graph answer's triples
+    (as rows of `subject`, `predicate`, `object`); an ASK answer has none (see `boolean`). Each
+    row comes as a dict {variable: `Term` or None}, every variable in order (None: unbound).
+    `to_pandas()` makes a DataFrame with typed columns; in a notebook the result shows as a
+    table (`_repr_html_`)."""
 
     kind: str
     variables: list[str] = field(default_factory=list)
@@ -80,6 +92,45 @@ class Result:
             for row in self.rows
         ]
 
+    @property
+    def columns(self) -> list[str]:
+        """The names of the rows' fields: the variables, or those of a triple."""
+        return TRIPLE_VARIABLES if self.kind == "graph" else self.variables
+
+    def table(self) -> list[Row]:
+        """The rows as tuples of terms, in `columns` order (a graph answer's triples)."""
+        return list(self.triples) if self.kind == "graph" else self.rows
+
+    def __len__(self) -> int:
+        return len(self.triples) if self.kind == "graph" else len(self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, Term | None]]:
+        columns = self.columns
+        for row in self.table():
+            yield dict(zip(columns, row, strict=True))
+
+    def to_pandas(self, iris: str = "prefixed") -> Any:
+        """The rows as a pandas DataFrame, one column per variable in order, typed from the
+        literals' datatypes (`cskg.query.frames`): integers as Int64, decimals and doubles as
+        float, xsd:boolean as boolean, xsd:date and xsd:dateTime as datetime64, xsd:gYear as the
+        year (Int64); a language-tagged string as its text; IRIs as prefixed names (`iris=
+        "prefixed"`, the names `cskg.query.results.compact` gives) or in full (`"full"`). An ASK
+        answer is one row of one column, `boolean`. Needs pandas (`pip install 'cskg[notebook]'`).
+        """
+        from cskg.query.frames import to_pandas
+
+        return to_pandas(self, iris)
+
+    def __repr__(self) -> str:
+        from cskg.query.frames import short_repr
+
+        return short_repr(self, REPR_ROWS)
+
+    def _repr_html_(self) -> str:
+        from cskg.query.frames import html_table
+
+        return html_table(self, HTML_ROWS)
+
 
 # -- the engines' interface ------------------------------------------------------------------------
 
@@ -89,7 +140,11 @@ class QueryStore:
 
     name = "store"
 
-    def query(self, text: str, *, asserted: bool = False) -> Result:
+    def query(
+        self, text: str, *, asserted: bool = False, bindings: Mapping[str, Term] | None = None
+    ) -> Result:
+        """Run a query; `bindings` gives variables their values (a library query's parameters,
+        `cskg.query.library.bind`) through the engine's own substitution, not the text."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -128,6 +183,21 @@ def ox_term(term: Any, cache: dict[Any, Term] | None = None) -> Term:
     if cache is not None:
         cache[term] = converted
     return converted
+
+
+def ox_node(term: Term) -> Any:
+    """A `Term` as a pyoxigraph term (the reverse of `ox_term`)."""
+    import pyoxigraph as ox
+
+    if term.kind == "iri":
+        return ox.NamedNode(term.value)
+    if term.kind == "bnode":
+        return ox.BlankNode(term.value)
+    if term.kind == "triple":
+        return ox.Triple(*(ox_node(t) for t in term.value))
+    if term.lang:
+        return ox.Literal(term.value, language=term.lang)
+    return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype or XSD_STRING))
 
 
 def ox_triple(triple: Any) -> tuple[Term, Term, Term]:

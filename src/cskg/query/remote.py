@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cskg.errors import CskgError
+from cskg.query.library import with_values
 from cskg.query.model import QueryStore, Result, Term, ox_term
 from cskg.query.results import RESULT_FORMATS
 from cskg.query.text import declare_used, query_form
@@ -178,14 +179,17 @@ class RemoteStore(QueryStore):
             )
         return self._asserted_graphs
 
-    def query(self, text: str, *, asserted: bool = False) -> Result:
+    def query(
+        self, text: str, *, asserted: bool = False, bindings: Mapping[str, Term] | None = None
+    ) -> Result:
         """Run a query; `asserted` leaves the inferred graph out of the dataset, as its default
         graph (`default-graph-uri`) and as a named graph (`named-graph-uri`), as the embedded
         store does. The project's prefixes that the query uses without declaring are declared
         on its first line (`cskg.query.text.declare_used`): the endpoint gets a query that
-        stands on its own, and its line numbers are the user's."""
+        stands on its own, and its line numbers are the user's. `bindings` become a VALUES
+        block opening the WHERE group (`with_values`): the protocol has no substitution."""
         form = query_form(text)
-        text = declare_used(text)
+        text = declare_used(with_values(text, bindings or {}))
         graphs = self.asserted_graphs() if asserted else self.default_graphs
         named = graphs if asserted else None
         if form in ("SELECT", "ASK"):

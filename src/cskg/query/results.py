@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -21,19 +22,12 @@ from cskg.errors import CskgError
 from cskg.query.model import Result, Row, Term
 from cskg.query.text import prefixed_name
 from cskg.vocab import PREFIXES as VOCAB_PREFIXES
-from cskg.vocab import SPARQL_RESULTS, XSD, XSD_STRING
+from cskg.vocab import SPARQL_RESULTS, XSD, XSD_FLOATS, XSD_INTEGERS, XSD_STRING
 
 # The project's prefixes, for display; a copy so callers may add their own.
 PREFIXES: dict[str, str] = dict(VOCAB_PREFIXES)
 
-NUMERIC = {
-    XSD + name
-    for name in (
-        *("integer", "decimal", "double", "float", "int", "long", "short", "byte"),
-        *("nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger"),
-        *("unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"),
-    )
-}
+NUMERIC = XSD_INTEGERS | XSD_FLOATS
 
 
 @lru_cache(maxsize=1 << 16)  # pages name the same classes and properties thousands of times
@@ -105,22 +99,98 @@ def _pad(text: str, width: int) -> str:
 # -- SELECT -------------------------------------------------------------------------------------
 
 
-def format_table(result: Result, count: bool = True) -> str:
+def format_table(result: Result, count: bool = True, width: int | None = None) -> str:
+    """The rows as a text table, columns two spaces apart, each cell on one line (what scripts
+    parse). With `width` (a terminal's columns), a table wider than that is fitted to it: the
+    narrow columns keep their width, the wide ones share the rest (`_fit`), and a cell wider
+    than its column wraps within it (`_wrap`). A row then takes several lines, and the rows are
+    set apart by an empty line. Nothing is cut."""
     cells = [[display(t) for t in row] for row in result.rows]
     widths = [display_width(v) for v in result.variables]
     for row in cells:
         widths = [max(w, display_width(c)) for w, c in zip(widths, row, strict=True)]
-    lines = [
-        "  ".join(_pad(v, w) for v, w in zip(result.variables, widths, strict=True)).rstrip(),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += [
-        "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
+    if width is not None:
+        widths = _fit(widths, width - 2 * (len(widths) - 1))
+    header = _table_row(result.variables, widths)
+    rows = [_table_row(row, widths) for row in cells]
+    gap = [""] if any(len(row) > 1 for row in [header, *rows]) else []
+    lines = [*header, "  ".join("-" * w for w in widths)]
+    for i, row in enumerate(rows):
+        lines += (gap if i else []) + row
     if count:
         n = len(result.rows)
         lines.append(f"({n} row{'s' if n != 1 else ''})")
     return "\n".join(lines) + "\n"
+
+
+#: the columns a fitted table gives every column first (or its whole width, if less)
+MIN_COLUMN = 6
+
+
+def _fit(widths: list[int], room: int) -> list[int]:
+    """Column widths that fill at most `room` columns: each gets `MIN_COLUMN` first (so many
+    columns may still take more), then the rest is shared by the square root of each column's
+    width, a column keeping its whole width when its share holds it (so a long quote gets more
+    than a name, but not everything)."""
+    if sum(widths) <= room:
+        return widths
+    fitted = [min(w, MIN_COLUMN) for w in widths]
+    left = room - sum(fitted)
+    pending = {i for i, w in enumerate(widths) if w > fitted[i]}
+    while pending and left > 0:
+        weight = sum(math.sqrt(widths[i]) for i in pending)
+        shares = {i: left * math.sqrt(widths[i]) / weight for i in pending}
+        whole = [i for i in pending if widths[i] - fitted[i] <= shares[i]]
+        for i in whole or sorted(pending):
+            grown = widths[i] - fitted[i] if whole else int(shares[i])
+            fitted[i] += grown
+            left -= grown
+            pending.discard(i)
+    return fitted
+
+
+def _table_row(cells: list[str], widths: list[int]) -> list[str]:
+    """The lines of one table row, each cell wrapped to its column's width."""
+    wrapped = [_wrap(c, w) for c, w in zip(cells, widths, strict=True)]
+    height = max((len(lines) for lines in wrapped), default=1)
+    return [
+        "  ".join(
+            _pad(lines[k] if k < len(lines) else "", w)
+            for lines, w in zip(wrapped, widths, strict=True)
+        ).rstrip()
+        for k in range(height)
+    ]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns, broken at the last space, hyphen or slash
+    that fits, and anywhere only where there is none (Chinese, a long name)."""
+    lines: list[str] = []
+    while display_width(text) > width:
+        head = _head(text, width)
+        if text[len(head)] == " ":  # the line ends with a word
+            lines.append(head)
+            text = text[len(head) + 1 :]
+            continue
+        space, mark = head.rfind(" "), max(head.rfind("-"), head.rfind("/"))
+        if space > 0 and space >= mark:
+            lines.append(head[:space])
+            text = text[space + 1 :]
+        else:
+            taken = mark + 1 if mark > 0 else len(head)
+            lines.append(head[:taken])
+            text = text[taken:]
+    return [*lines, text]
+
+
+def _head(text: str, width: int) -> str:
+    """The longest start of `text` within `width` columns (one character at least)."""
+    taken = 0
+    for i, c in enumerate(text):
+        taken += display_width(c)
+        if taken > width:
+            return text[: max(i, 1)]
+    return text
 
 
 def format_markdown(result: Result) -> str:
@@ -438,6 +508,10 @@ def _for_people(write: Callable[[Result], str]) -> Callable[[Result], str]:
     return lambda result: _truth(result) if result.kind == "ask" else write(result)
 
 
+def _fitted_table(result: Result, width: int) -> str:
+    return _truth(result) if result.kind == "ask" else format_table(result, width=width)
+
+
 def _json_rows(result: Result) -> str:
     """Rows as a JSON list of plain objects; an ASK answer as SPARQL JSON's boolean document."""
     if result.kind == "ask":
@@ -455,7 +529,8 @@ class ResultFormat:
     """A format a query's answer is written in: its `cskg query --format` name, media type, file
     extension, `write` for a whole `Result`, the result kinds it takes (SELECT and ASK, or
     "graph" for CONSTRUCT and DESCRIBE), and for the SPARQL results formats `cskg serve` offers
-    the incremental `streaming` writer and its rank in the server's order of preference."""
+    the incremental `streaming` writer and its rank in the server's order of preference. A
+    format `fitted` to a terminal's width has that writer too: `fitted(result, columns)`."""
 
     name: str
     media: str
@@ -464,6 +539,7 @@ class ResultFormat:
     kinds: tuple[str, ...] = SOLUTIONS
     streaming: type[ResultsWriter] | None = None
     served: int = 0
+    fitted: Callable[[Result, int], str] | None = None
 
 
 def _whole(writer: type[ResultsWriter]) -> Callable[[Result], str]:
@@ -474,7 +550,9 @@ def _whole(writer: type[ResultsWriter]) -> Callable[[Result], str]:
 RESULT_FORMATS: dict[str, ResultFormat] = {
     f.name: f
     for f in (
-        ResultFormat("table", "text/plain", ".txt", _for_people(format_table)),
+        ResultFormat(
+            "table", "text/plain", ".txt", _for_people(format_table), fitted=_fitted_table
+        ),
         ResultFormat(
             "csv",
             CsvWriter.media,
@@ -507,7 +585,7 @@ RESULT_FORMATS: dict[str, ResultFormat] = {
         ResultFormat("turtle", "text/turtle", ".ttl", format_turtle, GRAPHS),
         ResultFormat("json-ld", "application/ld+json", ".jsonld", format_json_ld, GRAPHS),
         ResultFormat("ntriples", "application/n-triples", ".nt", format_ntriples, GRAPHS),
-        ResultFormat("text", "text/plain", ".txt", _for_people(format_table)),
+        ResultFormat("text", "text/plain", ".txt", _for_people(format_table), fitted=_fitted_table),
     )
 }
 
@@ -520,8 +598,9 @@ RESULTS_WRITERS: dict[str, type[ResultsWriter]] = {
 }
 
 
-def render(result: Result, fmt: str | None) -> str:
-    """The text to print for a result in the format asked for (None: the default for its kind)."""
+def render(result: Result, fmt: str | None, width: int | None = None) -> str:
+    """The text to print for a result in the format asked for (None: the default for its kind),
+    fitted to `width` columns if given (a terminal's) and the format can be."""
     name = fmt or {"graph": "turtle", "ask": "text"}.get(result.kind, "table")
     if name not in RESULT_FORMATS:
         raise CskgError(f"unknown format {name!r}")
@@ -534,4 +613,6 @@ def render(result: Result, fmt: str | None) -> str:
                 f"{', '.join(some)} or {last}"
             )
         raise CskgError(f"--format {name} is for CONSTRUCT/DESCRIBE results")
+    if width is not None and spec.fitted is not None:
+        return spec.fitted(result, width)
     return spec.write(result)

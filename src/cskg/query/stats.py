@@ -10,12 +10,34 @@ from cskg.release import graph_kind
 from cskg.vocab import XSD_INTEGER
 
 
-@dataclass
+@dataclass(repr=False)
 class Stats:
     graphs: list[tuple[str, int]]  # graph (or "evidence graphs (N)") -> triples
     evidence_graphs: int
     classes: list[tuple[str, int]]  # class IRI -> distinct instances (asserted and inferred)
     properties: list[tuple[str, int]]  # property IRI -> statements (quads)
+
+    def __repr__(self) -> str:
+        triples = sum(n for _, n in self.graphs)
+        return (
+            f"<Stats: {triples} triples in {len(self.graphs)} graph rows "
+            f"({self.evidence_graphs} evidence graphs), {len(self.classes)} classes, "
+            f"{len(self.properties)} properties>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The three tables of `format_text`, each at most 50 rows, for a notebook."""
+        from cskg.query.frames import table
+
+        parts = (
+            ("Triples by graph", ("graph", "triples"), self.graphs, False),
+            ("Instances by class", ("class", "instances"), self.classes, True),
+            ("Properties used", ("property", "statements"), self.properties, True),
+        )
+        return "".join(
+            table(head, [(compact(k) if named else k, n) for k, n in pairs], len(pairs), 50, title)
+            for title, head, pairs, named in parts
+        )
 
 
 def _pairs(store: QueryStore, text: str) -> list[tuple[str, int]]:

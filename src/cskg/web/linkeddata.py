@@ -441,7 +441,7 @@ class LinkedData:
         form: dict[str, list[str]] = {}
         for name, value in pairs:
             form.setdefault(name, []).append(value)
-        texts = {q.name: q.text for q in self.release.library}
+        texts = {q.name: q.example_text for q in self.release.library}
         text = (form.get("query") or [""])[0]
         selected = (form.get("example") or [""])[0]
         problem: Message | None = None

@@ -285,7 +285,7 @@ def query_view(release: ReleaseView, linker: Linker, params: dict[str, Any]) -> 
             "href": linker.page(f"/query?example={quote(q.name)}")
             if sparql
             else linker.file(None, f"queries/{q.name}.rq"),
-            "text": q.text,
+            "text": q.example_text,
         }
         for q in release.library
     ]
@@ -315,7 +315,7 @@ def query_view(release: ReleaseView, linker: Linker, params: dict[str, Any]) -> 
         # longest namespace first: YASR names an IRI by the first prefix that fits
         "prefixes": sorted(PREFIXES.items(), key=lambda item: -len(item[1])),
         "terms": _ontology_terms(release),
-        "library": {q.name: q.text for q in release.library},
+        "library": {q.name: q.example_text for q in release.library},
         "numeric": sorted(NUMERIC),
         "downloads": DOWNLOADS,
         "answer": result.get("editor") if result else None,

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from cskg import outdir
 from cskg.errors import CskgError
+from cskg.terminal import Progress, Step
 from cskg.web.app import content_security_policy
 from cskg.web.i18n import LANGUAGES
 from cskg.web.linkeddata import DUMPS, PUBLISHED_STATIC, LinkedData, static_file, void_graph
@@ -166,8 +167,11 @@ text in queries/; run them with `cskg query NAME` or on a site served by `cskg s
 """
 
 
-def publish(dist: Path, out: Path, base: str, *, root: Path | None = None) -> PublishReport:
-    """Write the static site for the release in `dist` into `out`.
+def publish(
+    dist: Path, out: Path, base: str, *, root: Path | None = None, progress: Progress | None = None
+) -> PublishReport:
+    """Write the static site for the release in `dist` into `out`, its pages counted on
+    `progress` while they are written.
 
     The site is written and put in place by `cskg.outdir`: beside `out`, taking its place only
     once complete, and never over a folder cskg did not write. The release is pinned while it is
@@ -180,8 +184,9 @@ def publish(dist: Path, out: Path, base: str, *, root: Path | None = None) -> Pu
     with outdir.pin_release(dist) as pin:
         site = LinkedData(Settings(dist=pin.path(), base=base, root=root), None)
         site.env.globals["csp"] = content_security_policy(meta=True)  # no headers on a plain host
-        with outdir.writing(out, "site") as new:
-            _write_site(site, pin.path(), new, base)
+        shown = progress or Progress(quiet=True)
+        with outdir.writing(out, "site") as new, shown.step("publish", unit="pages") as step:
+            _write_site(site, pin.path(), new, base, step)
             files = [p for p in new.rglob("*") if p.is_file()]
             report = PublishReport(
                 out=out,
@@ -194,15 +199,19 @@ def publish(dist: Path, out: Path, base: str, *, root: Path | None = None) -> Pu
     return report
 
 
-def _write_pages(site: LinkedData, write: Callable[[str, bytes], None], base: str) -> None:
+def _write_pages(
+    site: LinkedData, write: Callable[[str, bytes], None], base: str, step: Step
+) -> None:
     """Every page of `PAGES` in every language, each in its language's folder
     (`language_folder`); a resource's RDF documents once, beside the pages of the default
     language. A page's languages come one after the other, so that what they share (its
-    description, the explanations of its inferred statements) is made once."""
-    for page in PAGES:
-        if page.file is None:  # on the server only
-            continue
-        for params in page.copies(site.release):
+    description, the explanations of its inferred statements) is made once. `step` counts the
+    pages (a page in every language and format counted once)."""
+    copies = [(page, list(page.copies(site.release))) for page in PAGES if page.file]
+    step.total = sum(len(each) for _, each in copies)
+    for page, params_of_copies in copies:
+        assert page.file is not None  # pages on the server only are left out above
+        for params in params_of_copies:
             name = page.file.format(**params)
             for lang in LANGUAGES:
                 folder = language_folder(lang)
@@ -216,9 +225,10 @@ def _write_pages(site: LinkedData, write: Callable[[str, bytes], None], base: st
                     write(folder + name, site.render(page, linker, {**params, "lang": lang}))
                 except NotFound:  # the server has no such page either
                     break
+            step.advance()
 
 
-def _write_site(site: LinkedData, dist: Path, out: Path, base: str) -> None:
+def _write_site(site: LinkedData, dist: Path, out: Path, base: str, step: Step) -> None:
     release = site.release
 
     def write(name: str, data: bytes | str) -> None:
@@ -226,7 +236,7 @@ def _write_site(site: LinkedData, dist: Path, out: Path, base: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
-    _write_pages(site, write, base)
+    _write_pages(site, write, base, step)
     for name in PUBLISHED_STATIC:  # the stylesheet (and scripts) the pages link
         write(f"static/{name}", static_file(name))
     for query in release.library:  # the query page links each one's text

@@ -5,11 +5,20 @@
 
   var data = JSON.parse(document.getElementById('cskg-data').textContent);
   var lang = data.lang === 'zh' ? 'zh' : 'en';
+  var ui = data.ui;  // the page's words in its language (interactive.py)
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, name) { return String(values[name]); });
+  }
   var classById = {};
   data.classes.forEach(function (c) { classById[c.id] = c; });
   var nodeById = {};
   data.nodes.forEach(function (n) { nodeById[n.id] = n; });
   var hiddenClasses = {};
+  var hiddenModalities = {};
+  // an edge without a causal claim behind it: a plain statement (interactive.py's STATED_KEY)
+  var STATED = 'stated';
+  var modalityById = {};
+  data.modalities.forEach(function (m) { modalityById[m.id] = m; });
 
   function el(tag, className, text) {
     var e = document.createElement(tag);
@@ -58,9 +67,23 @@
   data.edges.forEach(function (e, i) {
     elements.push({
       group: 'edges',
-      data: { id: 'e' + i, source: e.s, target: e.t, label: e.p, modality: e.m || 'stated' }
+      data: { id: 'e' + i, source: e.s, target: e.t, label: e.p, modality: e.m || STATED }
     });
   });
+
+  // Each modality's line as the payload gives it (cskg.style): colour, and a dash pattern in
+  // multiples of the line's width, which cytoscape takes in pixels.
+  var EDGE_WIDTH = 1.2;
+  function modalityStyles() {
+    return data.modalities.map(function (m) {
+      var style = { 'line-color': m.colour, 'target-arrow-color': m.colour };
+      if (m.dash.length) {
+        style['line-style'] = 'dashed';
+        style['line-dash-pattern'] = m.dash.map(function (d) { return d * EDGE_WIDTH; });
+      }
+      return { selector: 'edge[modality = "' + m.id + '"]', style: style };
+    });
+  }
 
   var cy = cytoscape({
     container: document.getElementById('graph'),
@@ -78,21 +101,12 @@
         'min-zoomed-font-size': 7
       } },
       { selector: 'edge', style: {
-        'width': 1.2, 'line-color': '#b7bec8', 'curve-style': 'bezier',
+        'width': EDGE_WIDTH, 'line-color': '#b7bec8', 'curve-style': 'bezier',
         'target-arrow-shape': 'triangle', 'target-arrow-color': '#b7bec8', 'arrow-scale': 0.7,
         'font-size': 9, 'color': '#3a4350', 'text-rotation': 'autorotate',
         'text-background-color': '#ffffff', 'text-background-opacity': 0.85,
         'text-background-padding': 1
       } },
-      { selector: 'edge[modality = "expected"]', style: {
-        'line-style': 'dashed', 'line-color': '#3c7fd9', 'target-arrow-color': '#3c7fd9' } },
-      { selector: 'edge[modality = "proposed"]', style: {
-        'line-style': 'dotted', 'width': 2, 'line-color': '#2e8b57',
-        'target-arrow-color': '#2e8b57' } },
-      { selector: 'edge[modality = "forecast"]', style: {
-        'line-style': 'dashed', 'line-color': '#c26d00', 'target-arrow-color': '#c26d00' } },
-      { selector: 'edge[modality = "realised"]', style: {
-        'line-color': '#7d8796', 'target-arrow-color': '#7d8796' } },
       { selector: '.faded', style: { 'opacity': 0.12, 'text-opacity': 0 } },
       { selector: 'node.match', style: {
         'border-width': 3, 'border-color': '#f2b01e', 'min-zoomed-font-size': 0 } },
@@ -103,8 +117,11 @@
       { selector: 'node:selected', style: {
         'border-width': 4, 'border-color': '#1d2a3a', 'min-zoomed-font-size': 0,
         'font-weight': 'bold', 'z-index': 10 } },
-      { selector: '.class-hidden', style: { 'display': 'none' } }
-    ],
+      { selector: 'node.landmark', style: { 'min-zoomed-font-size': 0, 'font-weight': 'bold' } },
+      { selector: 'node.second', style: { 'min-zoomed-font-size': 5 } },
+      { selector: '.label-hidden', style: { 'text-opacity': 0 } },
+      { selector: '.class-hidden, .modality-hidden', style: { 'display': 'none' } }
+    ].concat(modalityStyles()),
     layout: { name: 'preset' }
   });
 
@@ -118,9 +135,11 @@
     data.nodes.forEach(function (n) {
       if (!hiddenClasses[n.cls]) { shown[n.id] = true; nodes += 1; }
     });
-    var edges = data.edges.filter(function (e) { return shown[e.s] && shown[e.t]; }).length;
-    counter.textContent = nodes + ' of ' + data.nodes.length + ' nodes, ' +
-      edges + ' of ' + data.edges.length + ' edges shown';
+    var edges = data.edges.filter(function (e) {
+      return shown[e.s] && shown[e.t] && !hiddenModalities[e.m || STATED];
+    }).length;
+    counter.textContent = fill(ui.counter, { nodes: nodes, allNodes: data.nodes.length,
+      edges: edges, allEdges: data.edges.length });
   }
   document.getElementById('fit').addEventListener('click', function () {
     cy.animate({ fit: { eles: visibleNodes(), padding: 30 } }, { duration: 300 });
@@ -156,6 +175,7 @@
         .toggleClass('class-hidden', !visible);
     });
     updateCounter();
+    refreshLabels();
   }
   function setAllClasses(visible) {
     data.classes.forEach(function (c) { setClassVisible(c.id, visible); });
@@ -167,10 +187,114 @@
     setAllClasses(false);
   });
 
+  // -- modality filter (the edge legend) ---------------------------------------------------
+  var SVG = 'http://www.w3.org/2000/svg';
+  function lineSwatch(m) {
+    var svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('class', 'line');
+    svg.setAttribute('width', '34');
+    svg.setAttribute('height', '8');
+    var line = document.createElementNS(SVG, 'line');
+    line.setAttribute('x1', '0'); line.setAttribute('x2', '34');
+    line.setAttribute('y1', '4'); line.setAttribute('y2', '4');
+    line.setAttribute('stroke', m.colour);
+    line.setAttribute('stroke-width', '2');
+    if (m.dash.length) {
+      line.setAttribute('stroke-dasharray', m.dash.map(function (d) { return d * 2; }).join(' '));
+    }
+    svg.appendChild(line);
+    return svg;
+  }
+  var modalityList = document.getElementById('modality-list');
+  var modalityBoxes = {};
+  data.modalities.forEach(function (m) {
+    var li = el('li');
+    var label = el('label');
+    var box = el('input');
+    box.type = 'checkbox';
+    box.checked = true;
+    box.dataset.modality = m.id;
+    box.addEventListener('change', function () { setModalityVisible(m.id, box.checked); });
+    modalityBoxes[m.id] = box;
+    label.appendChild(box);
+    label.appendChild(lineSwatch(m));
+    label.appendChild(el('span', 'class-name', m.label));
+    label.appendChild(el('span', 'count', m.count));
+    li.appendChild(label);
+    modalityList.appendChild(li);
+  });
+  function setModalityVisible(modality, visible) {
+    if (visible) delete hiddenModalities[modality]; else hiddenModalities[modality] = true;
+    modalityBoxes[modality].checked = visible;
+    cy.batch(function () {
+      cy.edges().filter(function (e) { return e.data('modality') === modality; })
+        .toggleClass('modality-hidden', !visible);
+    });
+    updateCounter();
+    refreshLabels();
+  }
+
+  // -- labels -------------------------------------------------------------------------------
+  // The overview labels the most connected nodes (landmarks) at a size that stays readable at
+  // any zoom; the next ones appear as the view zooms in, the rest once their own size is
+  // readable. Wherever labels are shown together, a label that would overlap a more
+  // important one is hidden (declutter), so no two shown labels ever cover each other.
+  var ranked = data.nodes.map(function (n) { return n.id; }).sort(function (a, b) {
+    return (degree[b] || 0) - (degree[a] || 0) || (a < b ? -1 : 1);
+  });
+  var LANDMARKS = Math.min(30, Math.ceil(data.nodes.length / 12));
+  var LANDMARK_PX = 13;
+  cy.batch(function () {
+    ranked.forEach(function (id, i) {
+      if (i < LANDMARKS) cy.getElementById(id).addClass('landmark');
+      else if (i < 4 * LANDMARKS) cy.getElementById(id).addClass('second');
+    });
+  });
+
+  function labelBox(ele) {
+    return ele.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true,
+      includeOverlays: false, includeUnderlays: false });
+  }
+  function overlaps(a, b) {
+    return a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+  }
+  // Show the labels of `eles` (most important first) that overlap none shown before them.
+  function declutter(eles) {
+    var kept = [];
+    cy.batch(function () {
+      eles.forEach(function (ele) {
+        ele.removeClass('label-hidden');
+        if (!ele.visible()) return;
+        var box = labelBox(ele);
+        if (box.w === 0 || box.h === 0) return;
+        if (kept.some(function (k) { return overlaps(k, box); })) ele.addClass('label-hidden');
+        else kept.push(box);
+      });
+    });
+  }
+  var selectedHood = null;
+  var hoodOrder = [];
+  function landmarks() {
+    return cy.nodes('.landmark').sort(function (a, b) {
+      return ranked.indexOf(a.id()) - ranked.indexOf(b.id());
+    });
+  }
+  function fitLandmarks() {
+    // landmark labels keep LANDMARK_PX on screen until the zoom makes the usual size larger
+    var size = Math.max(11, LANDMARK_PX / cy.zoom());
+    cy.batch(function () { cy.nodes('.landmark').style('font-size', size); });
+    declutter(selectedHood ? hoodOrder : landmarks());
+  }
+  // once the view or what is shown has settled (cytoscape restyles at its next frame)
+  var labelTimer = null;
+  function refreshLabels() {
+    clearTimeout(labelTimer);
+    labelTimer = setTimeout(fitLandmarks, 80);
+  }
+  cy.on('zoom', refreshLabels);
+
   // -- details panel ------------------------------------------------------------------------
   var details = document.getElementById('details');
-  var MODALITY_TEXT = { realised: 'realised', expected: 'expected', proposed: 'proposed',
-    forecast: 'forecast' };
 
   function nodeRef(id) {
     var n = nodeById[id];
@@ -184,7 +308,7 @@
   function evidence(li, e) {
     if (e.q !== undefined) li.appendChild(el('blockquote', 'quote', data.quotes[e.q]));
     if (e.sec === 'editorial') {
-      li.appendChild(el('span', 'editorial', 'editorial statement (not in the paper)'));
+      li.appendChild(el('span', 'editorial', ui.editorial));
     } else if (/^[0-9]/.test(e.sec || '')) {
       li.appendChild(el('span', 'section', '§' + e.sec));
     } else if (e.sec) {
@@ -202,7 +326,12 @@
       if (!outgoing) { stmt.appendChild(nodeRef(e.s)); }
       stmt.appendChild(el('span', 'pred', e.p));
       if (outgoing) { stmt.appendChild(nodeRef(e.t)); }
-      if (e.m) stmt.appendChild(el('span', 'modality ' + e.m, MODALITY_TEXT[e.m] || e.m));
+      var m = modalityById[e.m];
+      if (m) {
+        var badge = el('span', 'modality', m.label);
+        badge.style.borderColor = m.colour;
+        stmt.appendChild(badge);
+      }
       li.appendChild(stmt);
       evidence(li, e);
       ul.appendChild(li);
@@ -219,7 +348,7 @@
     var other = main === n.en ? n.zh : n.en;
     details.appendChild(el('h2', 'label', main));
     if (other) details.appendChild(el('p', 'other-label', other));
-    if (n.alt && n.alt.length) details.appendChild(el('p', 'alt', 'also: ' + n.alt.join('; ')));
+    if (n.alt && n.alt.length) details.appendChild(el('p', 'alt', ui.also + n.alt.join('; ')));
     var cls = classById[n.cls];
     var clsLine = el('div', 'class');
     var swatch = el('span', 'swatch');
@@ -227,8 +356,14 @@
     clsLine.appendChild(swatch);
     clsLine.appendChild(el('span', null, cls ? cls.label : n.cls));
     details.appendChild(clsLine);
-    // the IRI is text, never a link: it may be anything the data says
+    // the IRI is text; the link goes to the node's page (http(s) only, made by interactive.py)
     details.appendChild(el('code', 'iri', n.iri));
+    if (n.href) {
+      var link = el('a', 'page-link', ui.link);
+      link.href = n.href;
+      link.rel = 'noopener noreferrer';
+      details.appendChild(link);
+    }
     if (n.props.length) {
       var dl = el('dl', 'props');
       n.props.forEach(function (kv) {
@@ -239,20 +374,28 @@
     }
     var out = data.edges.filter(function (e) { return e.s === id; });
     var inc = data.edges.filter(function (e) { return e.t === id; });
-    details.appendChild(statementList('Statements about it', out, true));
-    details.appendChild(statementList('Statements pointing to it', inc, false));
+    details.appendChild(statementList(ui.about, out, true));
+    details.appendChild(statementList(ui.pointing, inc, false));
     details.scrollTop = 0;
   }
 
   function highlight(node) {
     cy.batch(function () {
-      cy.elements().removeClass('faded near neighbour');
+      cy.elements().removeClass('faded near neighbour label-hidden');
+      selectedHood = null;
       if (!node) return;
       var hood = node.closedNeighborhood();
       cy.elements().not(hood).addClass('faded');
       hood.edges().addClass('near');
       hood.nodes().addClass('neighbour');
+      selectedHood = hood;
     });
+    if (!node) { fitLandmarks(); return; }
+    // the node, its neighbours by importance, then the labels of the edges between them
+    hoodOrder = [node].concat(selectedHood.nodes().not(node).sort(function (a, b) {
+      return ranked.indexOf(a.id()) - ranked.indexOf(b.id());
+    }).toArray()).concat(selectedHood.edges().toArray());
+    declutter(hoodOrder);
   }
 
   function focusNode(id) {
@@ -319,7 +462,7 @@
       b.appendChild(swatch);
       b.appendChild(el('span', 'result-en', n.en));
       if (n.zh) b.appendChild(el('span', 'result-zh', n.zh));
-      if (hiddenClasses[n.cls]) b.appendChild(el('span', 'hidden-node', '(class hidden)'));
+      if (hiddenClasses[n.cls]) b.appendChild(el('span', 'hidden-node', ui.class_hidden));
       b.addEventListener('click', function () { focusNode(id); results.hidden = true; });
       li.appendChild(b);
       results.appendChild(li);
@@ -361,6 +504,7 @@
     boundingBox: { x1: 0, y1: 0, w: 2.4 * cy.width(), h: 2.4 * cy.height() }
   });
   layout.one('layoutstop', function () {
+    fitLandmarks();
     document.body.dataset.ready = 'true';
   });
   layout.run();
@@ -368,6 +512,7 @@
   // for scripted use (and the tests): the graph, the data, and the actions the UI offers
   window.cskg = {
     cy: cy, data: data, focusNode: focusNode, findNodes: findNodes,
-    setClassVisible: setClassVisible, visibleNodeCount: function () { return visibleNodes().length; }
+    setClassVisible: setClassVisible, setModalityVisible: setModalityVisible,
+    landmarks: LANDMARKS, visibleNodeCount: function () { return visibleNodes().length; }
   };
 })();
