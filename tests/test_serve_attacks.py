@@ -215,7 +215,8 @@ def test_200_deep_nesting_is_400(endpoint: str) -> None:
 
 @pytest.mark.slow
 def test_50_parallel_clients_for_10_s_while_a_query_runs_away(endpoint: str) -> None:
-    queries = [q.text for q in load_library(REAL_ROOT / "queries")]
+    # the examples: a parametrised query unbound would be a runaway of its own
+    queries = [q.example_text for q in load_library(REAL_ROOT / "queries")]
     statuses: Counter[int] = Counter()
     errors: list[str] = []
     runaway: Counter[int] = Counter()

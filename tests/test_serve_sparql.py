@@ -168,7 +168,7 @@ def assert_answers_as_the_store(endpoint: str, store: EmbeddedStore, text: str) 
 def test_every_library_query_answers_as_the_store_does(
     endpoint: str, store: EmbeddedStore, query: object
 ) -> None:
-    assert_answers_as_the_store(endpoint, store, query.text)  # type: ignore[attr-defined]
+    assert_answers_as_the_store(endpoint, store, query.example_text)  # type: ignore[attr-defined]
 
 
 # -- `--memory`: the workers hold the release in memory -----------------------------------------
@@ -185,7 +185,7 @@ def memory_endpoint(release: Path) -> Iterator[str]:
 def test_every_library_query_answers_the_same_from_memory(
     memory_endpoint: str, store: EmbeddedStore, query: object
 ) -> None:
-    assert_answers_as_the_store(memory_endpoint, store, query.text)  # type: ignore[attr-defined]
+    assert_answers_as_the_store(memory_endpoint, store, query.example_text)  # type: ignore[attr-defined]
 
 
 def test_the_protocols_dataset_applies_in_memory(memory_endpoint: str, store: EmbeddedStore):
