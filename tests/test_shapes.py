@@ -474,15 +474,33 @@ NEGATIVE_CASES: dict[str, tuple[Callable[[Graph], None], set[Result]]] = {
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("case", NEGATIVE_CASES)
 def test_targeted_mistake_is_reported(
-    shapes: Graph, baseline: dict[str, list[Result]], case: str, engine: str
+    shapes: Graph, baseline: dict[str, list[Result]], case: str
 ) -> None:
+    """The default validator, one mistake at a time: exactly the results the mistake causes."""
     edit, expected = NEGATIVE_CASES[case]
-    results = set(ENGINES[engine](merged_data_graph(edit), shapes))
-    assert results - set(baseline[engine]) == expected
-    assert set(baseline[engine]) - results == set()
+    results = set(run_pyrudof(merged_data_graph(edit), shapes))
+    assert results - set(baseline["pyrudof"]) == expected
+    assert set(baseline["pyrudof"]) - results == set()
+
+
+@pytest.mark.slow
+def test_the_reference_validator_reports_every_targeted_mistake(
+    shapes: Graph, baseline: dict[str, list[Result]]
+) -> None:
+    """The reference validator (pyshacl, some 17 s over the whole data), every mistake at once:
+    exactly the union of the results each one causes (the mistakes touch different nodes, so
+    none hides another; a case that did would show here as a missing result)."""
+
+    def every_mistake(graph: Graph) -> None:
+        for edit, _ in NEGATIVE_CASES.values():
+            edit(graph)
+
+    results = set(run_pyshacl(merged_data_graph(every_mistake), shapes))
+    expected = set().union(*(results for _, results in NEGATIVE_CASES.values()))
+    assert results - set(baseline["pyshacl"]) == expected
+    assert set(baseline["pyshacl"]) - results == set()
 
 
 # -- Self-contained cases ---------------------------------------------------------------------
