@@ -111,7 +111,8 @@ def _cskg(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]
 def test_the_command_line_works_from_any_folder(nowhere: Path, release: Path) -> None:
     listed = _cskg(nowhere, "queries", XDG_CACHE_HOME=str(nowhere.parent / "cache"))
     assert listed.returncode == 0
-    names = {line.split(" — ")[0] for line in listed.stdout.splitlines()}
+    # each line: `name (scale class) — question`
+    names = {line.split(" — ")[0].rsplit(" (", 1)[0] for line in listed.stdout.splitlines()}
     assert names == {q.name for q in load_library(shipped_project() / "queries")}
     unbuilt = _cskg(nowhere, "query", "services-gap", XDG_CACHE_HOME=str(nowhere.parent / "cache"))
     assert unbuilt.returncode == 2 and unbuilt.stderr.count("\n") == 1

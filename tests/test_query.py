@@ -618,7 +618,10 @@ def test_subprocess_queries_lists_the_library():
     done = _cli("--root", str(REPO), "queries")
     assert done.returncode == 0, done.stderr
     library = load_library(REPO / "queries")
-    assert done.stdout.splitlines() == [f"{q.name} — {q.question or q.title}" for q in library]
+    assert done.stdout.splitlines() == [
+        f"{q.name} ({q.scale}) — {q.question or q.title}" for q in library
+    ]
+    assert "g-cloud-os (entity-centred) — Who developed" in done.stdout
     done = _cli("--root", str(REPO), "queries", "services-gap")
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith((REPO / "queries" / "services-gap.rq").read_text("utf-8"))

@@ -53,9 +53,11 @@ def build(
     *,
     reference: bool = False,
     allow_invalid: bool = False,
+    cluster: str | None = None,
 ) -> BuildResult:
     """`cskg build`: reason, validate and write the release of the project (`root`, found by
-    `cskg.project.project_root`) into `out` (`cskg.project.release_folder`)."""
+    `cskg.project.project_root`) into `out` (`cskg.project.release_folder`); with `cluster`
+    (`tcp://HOST:PORT`), on the workers of that Dask cluster."""
     from cskg.build.pipeline import build as run_build
     from cskg.project import project_root, release_folder
 
@@ -64,6 +66,7 @@ def build(
         release_folder(out, root),
         engines="reference" if reference else "default",
         allow_invalid=allow_invalid,
+        cluster=cluster,
     )
 
 

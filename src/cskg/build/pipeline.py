@@ -24,7 +24,7 @@ import pyoxigraph as ox
 from cskg import __version__, outdir
 from cskg.build.engines import Engines, engine_set
 from cskg.build.partition import split_parts
-from cskg.build.pool import check_parts
+from cskg.build.pool import Workers, check_parts
 from cskg.build.report import ValidationReport, merge_reports
 from cskg.build.shacl import validate
 from cskg.build.sources import (
@@ -92,22 +92,43 @@ def build(
     engines: str | Engines = "default",
     allow_invalid: bool = False,
     progress: Progress | None = None,
+    cluster: str | None = None,
 ) -> BuildResult:
     """Build the release of the project at `root` into `out` (default `root/dist`), with the
     engine set `engines` (`default`, `reference`, or the `Engines` themselves). `progress`
-    shows each step while it runs and prints `[2/5] reason … 1.54 s` when it is over.
+    shows each step while it runs and prints `[2/5] reason … 1.54 s` when it is over. With
+    `cluster`, the address of a Dask scheduler (`tcp://HOST:PORT`), the parts are reasoned over
+    and validated on that cluster's workers (`cskg.build.cluster`) instead of this machine's
+    cores; the release is the same.
 
     Returns a `BuildResult`; when the data violates the shapes the release is written only with
     `allow_invalid` (`result.written` tells). Raises `SourceSyntaxError` for a source that does
     not parse, `cskg.build.reason.Inconsistent` for an inconsistent ontology and data, `CskgError`
-    when the release cannot be written; in every such case `out` is left as it was.
+    when the release cannot be written or the cluster cannot check the parts; in every such case
+    `out` is left as it was.
     """
     chosen = engine_set(engines) if isinstance(engines, str) else engines
     root = Path(root).resolve()
-    run = _Run(Path(out).resolve() if out else root / "dist", chosen, progress)
-    outdir.check_target(run.out, "release")  # refused now, not after minutes of reasoning
-    with _collector_paused():
-        return run.build(root, allow_invalid)
+    target = Path(out).resolve() if out else root / "dist"
+    outdir.check_target(target, "release")  # refused now, not after minutes of reasoning
+    with _workers(cluster, chosen) as workers, _collector_paused():
+        return _Run(target, chosen, progress, workers).build(root, allow_invalid)
+
+
+def _workers(
+    cluster: str | None, engines: Engines
+) -> contextlib.AbstractContextManager[Workers | None]:
+    """The workers of the cluster whose scheduler is at `cluster`, connected and checked, or
+    None: this machine's cores."""
+    if cluster is None:
+        return contextlib.nullcontext()
+    try:
+        from cskg.build.cluster import connected
+    except ImportError as error:
+        raise CskgError(
+            f"a build on a cluster needs the cluster extra (pip install 'cskg[cluster]'): {error}"
+        ) from None
+    return connected(cluster, engines)
 
 
 def build_in_memory(
@@ -147,8 +168,14 @@ def _collector_paused() -> Iterator[None]:
 class _Run:
     """One build: its target, engines, and the seconds each step took."""
 
-    def __init__(self, out: Path, engines: Engines, progress: Progress | None) -> None:
-        self.out, self.engines = out, engines
+    def __init__(
+        self,
+        out: Path,
+        engines: Engines,
+        progress: Progress | None,
+        workers: Workers | None = None,
+    ) -> None:
+        self.out, self.engines, self.workers = out, engines, workers
         self.progress = progress or Progress(quiet=True)
         self.timings: dict[str, float] = {}
 
@@ -204,7 +231,7 @@ class _Run:
         with self.progress.step(label, unit="parts") as step:
             parts = split_parts(asserted)  # counted with the steps it prepares
             step.total = len(parts)
-            for part in check_parts(parts, shape_triples, self.engines):
+            for part in check_parts(parts, shape_triples, self.engines, self.workers):
                 inferred.update(dict.fromkeys(part.inferred))
                 reports.append(part.report)
                 reasoning += part.reason_seconds

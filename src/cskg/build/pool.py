@@ -1,20 +1,25 @@
-"""Reasoning and validation of the parts (`cskg.build.partition`), on every core.
+"""Reasoning and validation of the parts (`cskg.build.partition`), on every core or on a cluster.
 
-One part is checked in this process. Several are shared among worker processes, one per core.
-The workers are spawned, not forked: a fork of a process whose other threads hold locks
-(RocksDB's, a thread pool's) can hang. Quads travel to and from the workers as N-Quads, which
-pyoxigraph writes and reads some ten times faster than pickle, and the base that every part
-shares travels once, when a worker starts. An inconsistent part raises `Inconsistent` in the
-worker, and the pool raises it again here.
+One part is checked in this process. Several are shared among workers (`Workers`): by default
+local processes, one per core (`LocalProcesses`), or the workers of a Dask cluster
+(`cskg.build.cluster`). Either way each worker is started once with what every part shares
+(`Shared`: the shapes, the engines, the base), then given parts; the results come back in the
+parts' order, a bounded number of parts in flight. The local workers are spawned, not forked:
+a fork of a process whose other threads hold locks (RocksDB's, a thread pool's) can hang. Quads
+travel to and from the workers as N-Quads, which pyoxigraph writes and reads some ten times
+faster than pickle. An inconsistent part raises `Inconsistent` in the worker, and the pool
+raises it again here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
 
@@ -27,7 +32,14 @@ from cskg.build.shacl import validate
 from cskg.build.sources import graph_to_triples, rdflib_triples, serialized, shapes_graph
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+    from contextlib import AbstractContextManager
+
     from rdflib import Graph
+
+#: one part on its way to a worker: its own quads (N-Quads, the base left out) and the target
+#: nodes its shapes leave out (`cskg.build.partition.targets_left_out`)
+Task = tuple[bytes, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,7 @@ class PartResult:
 
 
 @dataclass(frozen=True)
-class _Shipped:
+class Shipped:
     """A `PartResult` on its way back from a worker, the triples as N-Triples."""
 
     inferred_nt: bytes
@@ -54,29 +66,114 @@ class _Shipped:
         return PartResult(inferred, self.report, self.reason_seconds, self.validate_seconds)
 
 
-def check_parts(
-    parts: Parts, shape_triples: list[ox.Triple], engines: Engines
-) -> Iterator[PartResult]:
-    """The result of each part, in order."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+@dataclass(frozen=True)
+class Shared:
+    """What every part shares, sent to each worker once: the shapes (N-Triples), the engines and
+    the base (N-Quads)."""
 
+    shapes_nt: bytes
+    engines: Engines
+    base_nquads: bytes
+
+    def checker(self) -> PartChecker:
+        """The checker a worker makes of it, once."""
+        shape_triples = [q.triple for q in ox.parse(self.shapes_nt, format=ox.RdfFormat.N_TRIPLES)]
+        base = list(ox.parse(self.base_nquads, format=ox.RdfFormat.N_QUADS))
+        return PartChecker(shape_triples, self.shapes_nt, self.engines, base)
+
+
+class Pending(Protocol):
+    """A part given to a worker (a `concurrent.futures.Future`, or what stands for one)."""
+
+    def result(self) -> Shipped: ...
+
+    def cancel(self) -> bool: ...
+
+
+class Submitter(Protocol):
+    """Gives parts to started workers; `slots` parts at most are in flight at once."""
+
+    @property
+    def slots(self) -> int: ...
+
+    def submit(self, task: Task) -> Pending: ...
+
+
+class Workers(Protocol):
+    """Where parts are checked: workers started with what every part shares, stopped (or left
+    as they were, for a cluster) when the context ends."""
+
+    def started(self, shared: Shared) -> AbstractContextManager[Submitter]: ...
+
+
+def check_parts(
+    parts: Parts,
+    shape_triples: list[ox.Triple],
+    engines: Engines,
+    workers: Workers | None = None,
+) -> Iterator[PartResult]:
+    """The result of each part, in order: on `workers`, or by default on one local process per
+    core (in this process when there are too few parts to share)."""
     shapes_nt = serialized(shape_triples, ox.RdfFormat.N_TRIPLES)
     left_out = targets_left_out(parts, shape_triples)
-    workers = min(len(parts) // 2, len(os.sched_getaffinity(0)))
-    if workers < 2:
-        checker = PartChecker(shape_triples, shapes_nt, engines, base=[])
-        yield from map(checker.check, parts, left_out)
-        return
-    with ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(shape_triples, shapes_nt, engines, _nquads(parts.base)),
-    ) as pool:
-        tasks = ((_nquads(group), out) for group, out in zip(parts.groups, left_out, strict=True))
-        for shipped in pool.map(_check_group, tasks, chunksize=4):
+    if workers is None:
+        processes = min(len(parts) // 2, len(os.sched_getaffinity(0)))
+        if processes < 2:
+            checker = PartChecker(shape_triples, shapes_nt, engines, base=[])
+            yield from map(checker.check, parts, left_out)
+            return
+        workers = LocalProcesses(processes)
+    shared = Shared(shapes_nt, engines, _nquads(parts.base))
+    tasks = ((_nquads(group), out) for group, out in zip(parts.groups, left_out, strict=True))
+    with workers.started(shared) as submitter:
+        for shipped in _in_order(submitter, tasks):
             yield shipped.unpack()
+
+
+def _in_order(submitter: Submitter, tasks: Iterable[Task]) -> Iterator[Shipped]:
+    """The tasks' results in their order, `submitter.slots` of them in flight; those still in
+    flight are cancelled when the caller stops early or fails (an error, Ctrl-C)."""
+    pending: deque[Pending] = deque()
+    try:
+        for task in tasks:
+            pending.append(submitter.submit(task))
+            if len(pending) >= submitter.slots:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for waiting in pending:
+            waiting.cancel()
+
+
+@dataclass(frozen=True)
+class LocalProcesses:
+    """`count` spawned processes of this machine."""
+
+    count: int
+
+    @contextlib.contextmanager
+    def started(self, shared: Shared) -> Iterator[Submitter]:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(
+            self.count,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(shared,),
+        ) as pool:
+            # a few parts queued per process, so that none waits for the next one
+            yield _LocalSubmitter(pool, slots=4 * self.count)
+
+
+@dataclass(frozen=True)
+class _LocalSubmitter:
+    pool: ProcessPoolExecutor
+    slots: int
+
+    def submit(self, task: Task) -> Pending:
+        return self.pool.submit(_check_group, task)
 
 
 class PartChecker:
@@ -148,13 +245,13 @@ class PartChecker:
         )
         return PartResult(part_inferred, report, reasoned - began, time.perf_counter() - reasoned)
 
-    def check_group(self, task: tuple[bytes, frozenset[str]]) -> _Shipped:
+    def check_group(self, task: Task) -> Shipped:
         """`check` of the base and these quads (N-Quads), the result ready to travel."""
         group_nquads, left_out = task
         group = list(ox.parse(group_nquads, format=ox.RdfFormat.N_QUADS))
         result = self.check(self.base + group, left_out)
         inferred_nt = serialized(result.inferred, ox.RdfFormat.N_TRIPLES)
-        return _Shipped(inferred_nt, result.report, result.reason_seconds, result.validate_seconds)
+        return Shipped(inferred_nt, result.report, result.reason_seconds, result.validate_seconds)
 
 
 def _nquads(quads: list[ox.Quad]) -> bytes:
@@ -166,14 +263,11 @@ def _nquads(quads: list[ox.Quad]) -> bytes:
 _worker_checker: PartChecker | None = None
 
 
-def _start_worker(
-    shape_triples: list[ox.Triple], shapes_nt: bytes, engines: Engines, base_nquads: bytes
-) -> None:
+def _start_worker(shared: Shared) -> None:
     global _worker_checker
-    base = list(ox.parse(base_nquads, format=ox.RdfFormat.N_QUADS))
-    _worker_checker = PartChecker(shape_triples, shapes_nt, engines, base)
+    _worker_checker = shared.checker()
 
 
-def _check_group(task: tuple[bytes, frozenset[str]]) -> _Shipped:
+def _check_group(task: Task) -> Shipped:
     assert _worker_checker is not None, "a worker checks parts only once started"
     return _worker_checker.check_group(task)

@@ -26,6 +26,12 @@ def _build_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write the release even when the data violates the shapes (exit code stays 1)",
     )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="reason and validate on the workers of the Dask cluster whose scheduler is at "
+        "ADDRESS (tcp://HOST:PORT; needs the cluster extra), not on this machine's cores",
+    )
     add_quiet(parser)
 
 
@@ -43,6 +49,7 @@ def run_build(args: argparse.Namespace) -> int:
                 engines="reference" if args.reference else "default",
                 allow_invalid=args.allow_invalid,
                 progress=progress,
+                cluster=args.cluster,
             )
     except SourceSyntaxError as error:  # `file:line:column: message`, as editors expect
         print(error, file=sys.stderr)

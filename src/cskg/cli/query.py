@@ -156,7 +156,9 @@ def run_queries(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{query.name}: {query.title}\n\n{query.text}")
         return 0
     for query in load_library(folder):
-        print(query.name if args.names else f"{query.name} — {query.question or query.title}")
+        scale = f" ({query.scale})" if query.scale else ""  # how its answer grows, if it says
+        what = query.question or query.title
+        print(query.name if args.names else f"{query.name}{scale} — {what}")
     return 0
 
 

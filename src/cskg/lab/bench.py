@@ -25,11 +25,15 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cskg.errors import CskgError
 from cskg.query.library import load_library
 from cskg.query.remote import FORM, SPARQL_JSON, answers, protocol_form
 
 if TYPE_CHECKING:
+    import pyoxigraph
+
     from cskg.lab.virtuoso import TempVirtuoso
+    from cskg.query.engines import EmbeddedStore
     from cskg.query.library import LibraryQuery
     from cskg.query.model import QueryStore
 
@@ -405,6 +409,13 @@ TARGET_LOAD_SHARE = 0.5  # load rate against the raw parser floor
 #: the embedded store, as `cskg query` opens it (on disk) and as `cskg serve --memory` does
 EMBEDDED_ENGINES = ("oxigraph", "oxigraph-memory")
 TARGET_BUILD_SECONDS = 300.0  # a full build of 1000 papers
+#: the query classes' targets (a query's `# scale:`): a corpus-wide query within this factor of
+#: raw pyoxigraph running its text on the same store (the engine floor), at the largest size
+TARGET_FLOOR_RATIO = 1.5
+#: an entity-centred query's median at the largest size within this factor of the smallest's
+TARGET_CONSTANT_RATIO = 2.0
+#: against the floor, a query runs as many times as fit in FAST_BUDGET seconds, at most FAST_RUNS
+FAST_BUDGET, FAST_RUNS = 0.1, 50
 
 #: the commands after the build that `cskg bench --scale` times on each release, with their
 #: arguments after `cskg --root CORPUS --dist DIST` ({out}: a scratch folder)
@@ -462,6 +473,14 @@ class ScalePoint:
     push: PushFigures | None = None  # `cskg push` of the release into an empty Virtuoso
     #: command (`SCALE_COMMANDS`) -> (wall seconds, peak resident MB) of its child process
     commands: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: query -> median seconds of raw pyoxigraph on the store on disk (`_against_floor`)
+    raw: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # query -> rows (triples) of its answer
+
+    def floor_ratio(self, name: str) -> float | None:
+        """cskg's path (`EmbeddedStore.query`) against raw pyoxigraph on a query."""
+        ours, raw = self.queries.get("oxigraph", {}).get(name), self.raw.get(name)
+        return ours / raw if ours is not None and raw else None
 
     def ratio(self, engine: str, name: str, base: str = "oxigraph") -> float | None:
         """How many times slower than the embedded store (`base`) `engine` is on a query (a
@@ -484,6 +503,7 @@ class ScalePoint:
 class ScaleReport:
     points: list[ScalePoint]
     runs: int
+    classes: dict[str, str] = field(default_factory=dict)  # query -> its `# scale:`
 
     def _point(self, papers: int) -> ScalePoint | None:
         return next((p for p in self.points if p.papers == papers), None)
@@ -530,6 +550,7 @@ class ScaleReport:
             for engine, p in ratio_cols:
                 cells.append(p.ratio_cell(engine, name))
             lines.append("| " + " | ".join(cells) + " |")
+        lines += self._classes_tables()
         lines += self._commands_table()
         lines += ["", *self._summary()]
         return "\n".join(lines) + "\n"
@@ -556,6 +577,89 @@ class ScaleReport:
                     cells.append("not run")
             lines.append("| " + " | ".join(cells) + " |")
         return lines
+
+    def _named(self, scale: str) -> list[str]:
+        """The queries of a class (`# scale:`) that the store on disk answered at some size."""
+        ran = {n for p in self.points for n in p.queries.get("oxigraph", {})}
+        return sorted(n for n, c in self.classes.items() if c == scale and n in ran)
+
+    def growth(self, name: str, floor: bool = False) -> float | None:
+        """A query's median at the largest size over its median at the smallest: cskg's path,
+        or with `floor` raw pyoxigraph's."""
+        first, last = self.points[0], self.points[-1]
+        if first is last:
+            return None
+        medians = [p.raw if floor else p.queries.get("oxigraph", {}) for p in (first, last)]
+        small, large = (m.get(name) for m in medians)
+        return large / small if small and large is not None else None
+
+    def _classes_tables(self) -> list[str]:
+        """Each query class against its target: corpus-wide queries against the engine floor,
+        entity-centred ones against their median at the smallest size."""
+        if not self.classes or not self.points:
+            return []
+        sizes, last = [p.papers for p in self.points], self.points[-1]
+        lines = [
+            "",
+            "The query classes (each query's `# scale:`). cskg is a query as `cskg query` runs "
+            "it: `EmbeddedStore.query` on the store on disk, the answer read into a `Result`. "
+            "raw is pyoxigraph's `Store.query` running the same text on the same store with the "
+            "same dataset (the merged default graph, the project's prefixes), every term of the "
+            f"answer read: the engine floor. The two run in turn, medians of {self.runs} runs "
+            f"after a warm-up (a fast query as many as fit in {FAST_BUDGET:g} s, up to "
+            f"{FAST_RUNS}). rows: the answer's rows (a graph answer's triples). Targets: a "
+            f"corpus-wide query within {TARGET_FLOOR_RATIO:g}x of raw at the largest size; an "
+            f"entity-centred one's median at the largest size within {TARGET_CONSTANT_RATIO:g}x "
+            "of its median at the smallest.",
+            "",
+        ]
+        head = ["corpus-wide query", *(f"rows, {n}" for n in sizes)]
+        head += [*(f"cskg / raw, {n}" for n in sizes), f"cskg, {last.papers}"]
+        lines += _table_head([*head, f"raw, {last.papers}", f"cskg per row, {last.papers}"])
+        for name in self._named("corpus-wide"):
+            cells = [name, *(_rows_cell(p, name) for p in self.points)]
+            cells += [_floor_cell(p, name) for p in self.points]
+            cells += [_ms_cell(last.queries.get("oxigraph", {}).get(name))]
+            lines.append(_table_row([*cells, _ms_cell(last.raw.get(name)), _per_row(last, name)]))
+        head = ["entity-centred query", *(f"rows, {n}" for n in sizes)]
+        head += [*(f"cskg, {n}" for n in sizes), f"cskg / raw, {last.papers}"]
+        growth = f"{last.papers} / {sizes[0]}"
+        lines += ["", *_table_head([*head, f"cskg, {growth}", f"raw, {growth}"])]
+        for name in self._named("entity-centred"):
+            cells = [name, *(_rows_cell(p, name) for p in self.points)]
+            cells += [_ms_cell(p.queries.get("oxigraph", {}).get(name)) for p in self.points]
+            cells.append(_floor_cell(last, name))
+            cells += [_ratio_cell(self.growth(name)), _ratio_cell(self.growth(name, floor=True))]
+            lines.append(_table_row(cells))
+        return lines
+
+    def _class_targets(self) -> Iterator[tuple[bool, str]]:
+        """The query classes' targets (`TARGET_FLOOR_RATIO`, `TARGET_CONSTANT_RATIO`)."""
+        if not self.classes or not self.points:
+            return
+        first, last = self.points[0], self.points[-1]
+        ratios = {n: r for n in self._named("corpus-wide") if (r := last.floor_ratio(n))}
+        if ratios:
+            met, detail = _against_target(
+                ratios, TARGET_FLOOR_RATIO, lambda n: f"{n} {_ratio(ratios[n])}"
+            )
+            yield (
+                met,
+                f"every corpus-wide query within {TARGET_FLOOR_RATIO:g}x of raw pyoxigraph on the "
+                f"same store at {last.papers} papers ({detail})",
+            )
+        growth = {n: g for n in self._named("entity-centred") if (g := self.growth(n))}
+        if growth:
+            met, detail = _against_target(
+                growth,
+                TARGET_CONSTANT_RATIO,
+                lambda n: f"{n} {_ratio(growth[n])}" + _raw_growth(self.growth(n, floor=True)),
+            )
+            yield (
+                met,
+                f"every entity-centred query's median at {last.papers} papers within "
+                f"{TARGET_CONSTANT_RATIO:g}x of its median at {first.papers} papers ({detail})",
+            )
 
     def _summary(self) -> list[str]:
         out = []
@@ -587,7 +691,7 @@ class ScaleReport:
 
     def targets(self) -> list[str]:
         """Each target of the README's "Scale" section, met or not, with the figure."""
-        found = [*self._query_targets(), *self._build_targets()]
+        found = [*self._query_targets(), *self._class_targets(), *self._build_targets()]
         return [f"- {'met' if met else 'NOT met'}: {text}" for met, text in found]
 
     def _query_targets(self) -> Iterator[tuple[bool, str]]:
@@ -653,6 +757,55 @@ def _latency_targets(largest: ScalePoint, engine: str, where: str) -> Iterator[t
         f"{largest.papers} papers{where}"
         + (f" ({len(over)} over: {', '.join(over)})" if over else ""),
     )
+
+
+def _table_head(header: list[str]) -> list[str]:
+    """A Markdown table's header: the first column left, the figures right."""
+    return [_table_row(header), "|---" + "|---:" * (len(header) - 1) + "|"]
+
+
+def _table_row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _ms_cell(seconds: float | None) -> str:
+    return "not run" if seconds is None else _ms(seconds)
+
+
+def _ratio_cell(value: float | None) -> str:
+    return "—" if value is None else _scale_ratio(value)
+
+
+def _rows_cell(point: ScalePoint, name: str) -> str:
+    return f"{point.rows[name]:,}" if name in point.rows else "—"
+
+
+def _floor_cell(point: ScalePoint, name: str) -> str:
+    return _ratio_cell(point.floor_ratio(name))
+
+
+def _per_row(point: ScalePoint, name: str) -> str:
+    """cskg's median over the answer's rows, in µs (— for an empty answer)."""
+    seconds, rows = point.queries.get("oxigraph", {}).get(name), point.rows.get(name)
+    return "—" if seconds is None or not rows else f"{seconds / rows * 1e6:,.1f} µs"
+
+
+def _raw_growth(raw: float | None) -> str:
+    return f" (raw {_ratio(raw)})" if raw else ""
+
+
+def _against_target(
+    values: dict[str, float], limit: float, say: Callable[[str], str]
+) -> tuple[bool, str]:
+    """Whether every value is within `limit`, and what to say: how many are, and those over it
+    (the worst first) or the largest."""
+    over = sorted((n for n in values if values[n] > limit), key=lambda n: -values[n])
+    if over:
+        return False, f"{len(values) - len(over)} of {len(values)}; over: " + ", ".join(
+            say(n) for n in over
+        )
+    largest = max(values, key=values.__getitem__)
+    return True, f"{len(values)} of {len(values)}; the largest: {say(largest)}"
 
 
 def _scale_ratio(value: float) -> str:
@@ -770,6 +923,7 @@ def run_scale(
     data would otherwise hold the benchmark for hours. `on_point` gets the report so far after
     each size."""
     library = load_library(root / "queries")
+    classes = {q.name: q.scale for q in library if q.scale}
     points: list[ScalePoint] = []
     too_slow: dict[str, dict[str, str]] = {}  # engine -> query name -> why it is left out
     with tempfile.TemporaryDirectory(prefix="cskg-scale-") as scratch:
@@ -792,8 +946,26 @@ def run_scale(
             _time_commands(point, corpus, Path(scratch) / f"out-{papers}", publish_max, progress)
             points.append(point)
             shutil_rmtree(corpus)  # the next size needs the disk, not this corpus
-            on_point(ScaleReport(list(points), runs))
-    return ScaleReport(points, runs)
+            on_point(ScaleReport(list(points), runs, classes))
+    return ScaleReport(points, runs, classes)
+
+
+def scale_corpus(root: Path, out: Path, papers: int) -> None:
+    """The corpus `cskg bench --scale` builds: `papers` synthetic papers (`cskg synth`, seed 0)
+    and the project's own paper among them, so that the queries about the paper's entities
+    (`# scale: entity-centred`) find them, however many papers there are."""
+    import shutil
+
+    from cskg.build.sources import source_files
+    from cskg.lab.synth import synth
+
+    synth(root, out, papers, seed=0)
+    for path in source_files(root)[1]:
+        target = out / "data" / path.relative_to(root / "data")
+        if target.exists():
+            raise CskgError(f"{path}: the project's data file has a synthetic paper's name")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
 
 
 def _build_point(
@@ -803,10 +975,9 @@ def _build_point(
     import json
 
     from cskg.build.sources import source_files
-    from cskg.lab.synth import synth
 
     progress(f"{papers} papers: synth")
-    synth(root, corpus, papers, seed=0)
+    scale_corpus(root, corpus, papers)
     os.sync()  # the corpus on disk, so that writing it back does not slow the build
     progress(f"{papers} papers: build")
     command = [sys.executable, "-m", "cskg.cli", "--root", str(corpus), "build", "-q"]
@@ -878,8 +1049,6 @@ def _time_engine(
 ) -> None:
     """Time each library query on one engine into `point`; a query over `slow` seconds (or
     failing) goes in `left_out`, not to be run at the larger sizes."""
-    from cskg.errors import CskgError
-
     timings: dict[str, float] = {}
     late: dict[str, float] = {}
     for q in library:
@@ -896,7 +1065,10 @@ def _time_engine(
                 timings[q.name] = value
             continue
         try:
-            timings[q.name] = _median_call(run, runs)
+            if engine == "oxigraph":  # cskg's path, and the engine floor beside it
+                timings[q.name] = _against_floor(point, q.name, q.example_text, store, runs)
+            else:
+                timings[q.name] = _median_call(run, runs)
         except CskgError as error:  # an endpoint's timeout, mostly
             late[q.name] = getattr(store, "timeout", slow)
             left_out[q.name] = f"failed at {point.papers} papers: {error}"
@@ -907,6 +1079,51 @@ def _time_engine(
     point.queries[engine] = timings
     point.over_budget[engine] = late
     point.left_out[engine] = dict(left_out)
+
+
+def _against_floor(
+    point: ScalePoint, name: str, text: str, store: EmbeddedStore, runs: int
+) -> float:
+    """Median seconds of a library query on cskg's path (`EmbeddedStore.query`, the answer as a
+    `Result`); the median of raw pyoxigraph running the same text on the same store with the
+    same dataset options (`raw_answer`) goes in `point.raw`, the answer's size in `point.rows`.
+    The two are run in turn, so that both see the same state of the machine."""
+    from cskg.query.engines import union_options
+
+    ours = partial(store.query, text)
+    floor = partial(raw_answer, store.store, text, **union_options(store.store))
+    began = time.perf_counter()
+    point.rows[name] = len(ours())  # the warm-up of both
+    took = time.perf_counter() - began
+    floor()
+    # a query of a few milliseconds runs more times: its median of 3 would be the machine's noise
+    mine, raw = [], []
+    for _ in range(max(runs, min(FAST_RUNS, int(FAST_BUDGET / max(took, 1e-6))))):
+        mine.append(_seconds(ours))
+        raw.append(_seconds(floor))
+    point.raw[name] = statistics.median(raw)
+    return statistics.median(mine)
+
+
+def _seconds(call: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    call()
+    return time.perf_counter() - began
+
+
+def raw_answer(store: pyoxigraph.Store, text: str, **options: Any) -> int:
+    """pyoxigraph's own `Store.query` on `text` with the project's prefixes, every term of the
+    answer read (the engine floor of `EmbeddedStore.query`); the number of terms read."""
+    import pyoxigraph as ox
+
+    from cskg.vocab import PREFIXES
+
+    answer = store.query(text, prefixes=PREFIXES, **options)
+    if isinstance(answer, ox.QueryBoolean):
+        return int(bool(answer))
+    if isinstance(answer, ox.QuerySolutions):
+        return sum(len(tuple(solution)) for solution in answer)
+    return sum(len((t.subject, t.predicate, t.object)) for t in answer)
 
 
 def _time_commands(

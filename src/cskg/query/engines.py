@@ -41,6 +41,7 @@ one sentence with line and column (`cskg.query.messages`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,7 +123,7 @@ class EmbeddedStore(QueryStore):
     ) -> Any:
         """Run a query and return pyoxigraph's own result object; `bindings` are given to
         pyoxigraph's `substitutions`."""
-        shape = querytext.check(text, allow_service=self.allow_remote, prefixes=PREFIXES)
+        shape = checked(text, self.allow_remote)
         # A FROM clause defines the dataset itself; pyoxigraph would let the options override it.
         store, options = self.store, dict[str, Any]()
         if bindings:
@@ -152,6 +153,25 @@ class EmbeddedStore(QueryStore):
 
     def close(self) -> None:
         del self.store
+
+
+#: the longest text whose reading `checked` keeps, and how many texts it keeps
+CHECKED_TEXT, CHECKED_TEXTS = 16_384, 256
+
+
+def checked(text: str, allow_service: bool) -> querytext.QueryText:
+    """`cskg.query.text.check` of a query with the project's prefixes, kept per text: a process
+    that runs a query again (the server's workers and pages, a notebook, the benchmarks) reads
+    its text once. Reading a library query's text costs about as much as pyoxigraph answering
+    it (0.15 ms); a text refused is read again each time."""
+    if len(text) > CHECKED_TEXT:
+        return querytext.check(text, allow_service=allow_service, prefixes=PREFIXES)
+    return _checked(text, allow_service)
+
+
+@functools.lru_cache(maxsize=CHECKED_TEXTS)
+def _checked(text: str, allow_service: bool) -> querytext.QueryText:
+    return querytext.check(text, allow_service=allow_service, prefixes=PREFIXES)
 
 
 def substitutions(bindings: Mapping[str, Term]) -> dict[Any, Any]:

@@ -3,6 +3,7 @@
     # title: Which policy enabled which industry change
     # question: Which policies and events enabled which industry changes, ...?
     # keywords: policy, causality, modality, evidence
+    # scale: corpus-wide
     # param: entity = agency:miit — the entity asked about (an IRI or a prefixed name)
     PREFIX cskg: <https://w3id.org/cskg/ontology#>
     SELECT ...
@@ -10,6 +11,12 @@
 Expected results sit in `queries/expected/{name}.srj` (SELECT, ASK) or `{name}.ttl`
 (CONSTRUCT, DESCRIBE). Quality checks are named `*-violation.rq` and expect no rows; they state
 only what the SHACL shapes (`ontology/shapes/`) cannot, which hold every other data rule.
+
+`# scale:` says how the answer grows with the corpus (`SCALES`): `entity-centred`, an answer
+about named entities of the paper that more papers do not make larger (its cost should not grow
+either), or `corpus-wide`, an answer that covers the whole corpus (a listing, a count, a check
+that reads every resource of a kind to find none), whose cost grows with it.
+`tests/test_query_scale.py` checks each class on two synthetic corpora.
 
 A `# param: NAME = EXAMPLE — what it is` line declares a parameter: the query's variable
 `?NAME`, which the caller binds (`cskg query NAME --param entity=agency:miit`, `api.query(name,
@@ -33,7 +40,10 @@ from cskg.errors import CskgError
 from cskg.query.model import Term, ox_term
 from cskg.query.text import QUERY_FORMS, Token, prefixed_name, tokens
 
-_HEADER = re.compile(r"#\s*(title|question|keywords|param)\s*:\s*(.*?)\s*$")
+_HEADER = re.compile(r"#\s*(title|question|keywords|scale|param)\s*:\s*(.*?)\s*$")
+#: the classes of `# scale:`: the answer names entities (its size does not grow with the
+#: corpus), or covers the whole corpus
+SCALES = ("entity-centred", "corpus-wide")
 #: `NAME = EXAMPLE — what it is` (an em dash, a hyphen or a colon before what it is)
 _PARAM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*(\S+))?\s*(?:[—:-]+\s*(.*))?$")
 
@@ -57,6 +67,7 @@ class LibraryQuery:
     question: str = ""
     keywords: tuple[str, ...] = field(default_factory=tuple)
     params: tuple[Parameter, ...] = field(default_factory=tuple)
+    scale: str = ""  # one of `SCALES`; "" for a query whose header does not say
 
     @property
     def is_check(self) -> bool:
@@ -97,6 +108,9 @@ def parse_query_text(text: str, path: Path) -> LibraryQuery:
         else:
             header[found[1]] = found[2]
     keywords = tuple(k.strip() for k in header.get("keywords", "").split(",") if k.strip())
+    scale = header.get("scale", "")
+    if scale and scale not in SCALES:
+        raise CskgError(f"{path}: `# scale: {scale}` is not one of {', '.join(SCALES)}")
     return LibraryQuery(
         name=path.stem,
         path=path,
@@ -105,6 +119,7 @@ def parse_query_text(text: str, path: Path) -> LibraryQuery:
         question=header.get("question", ""),
         keywords=keywords,
         params=tuple(params),
+        scale=scale,
     )
 
 
