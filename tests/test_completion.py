@@ -51,6 +51,14 @@ def _env() -> dict[str, str]:
     return env
 
 
+def run_shell(argv: list[str], cwd: Path = REAL_ROOT) -> str:
+    """What a shell (`argv`: the shell and its script) prints, run where cskg is on PATH; it
+    must succeed and print nothing on stderr."""
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=_env(), timeout=120)
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    return done.stdout
+
+
 def bash_complete(text: str, *lines: list[str], cwd: Path = REAL_ROOT) -> list[list[str]]:
     """What bash offers for each command line (its words, the last one being completed), as
     bash's programmable completion calls the function `complete -F` names."""
@@ -62,16 +70,8 @@ def bash_complete(text: str, *lines: list[str], cwd: Path = REAL_ROOT) -> list[l
         for words in lines
     )
     program = f"{text}\nfunction=$(complete -p cskg | sed -E 's/.*-F ([^ ]+).*/\\1/')\n{calls}\n"
-    done = subprocess.run(
-        ["bash", "--norc", "--noprofile", "-c", program],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=_env(),
-        timeout=120,
-    )
-    assert done.returncode == 0 and not done.stderr, done.stderr
-    answers = done.stdout.split("---\n")[:-1]
+    output = run_shell(["bash", "--norc", "--noprofile", "-c", program], cwd)
+    answers = output.split("---\n")[:-1]
     return [[word for word in answer.splitlines() if word] for answer in answers]
 
 
@@ -125,16 +125,8 @@ def test_fish_completes_commands_and_query_names(capsys, tmp_path):
     path.write_text(script("fish", capsys), encoding="utf-8")
 
     def complete(line: str) -> list[str]:
-        done = subprocess.run(
-            ["fish", "--no-config", "-c", f"source {path}; complete -C {line!r}"],
-            capture_output=True,
-            text=True,
-            cwd=REAL_ROOT,
-            env=_env(),
-            timeout=120,
-        )
-        assert done.returncode == 0 and not done.stderr, done.stderr
-        return sorted(row.split("\t")[0] for row in done.stdout.splitlines())
+        output = run_shell(["fish", "--no-config", "-c", f"source {path}; complete -C {line!r}"])
+        return sorted(row.split("\t")[0] for row in output.splitlines())
 
     assert complete("cskg qu") == ["queries", "query"]
     assert complete("cskg query serv") == names("serv")
@@ -155,16 +147,8 @@ def test_zsh_runs_the_completion_through_its_bash_emulation(capsys, tmp_path):
         "COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMPREPLY=(); _cskg; "
         "print -l -- ${(M)COMPREPLY[@]:#${COMP_WORDS[COMP_CWORD]}*}; print -- ---; done"
     )
-    done = subprocess.run(
-        ["zsh", "-f", "-c", program],
-        capture_output=True,
-        text=True,
-        cwd=REAL_ROOT,
-        env=_env(),
-        timeout=120,
-    )
-    assert done.returncode == 0 and not done.stderr, done.stderr
-    first, second = (sorted(a.split()) for a in done.stdout.split("---\n")[:2])
+    output = run_shell(["zsh", "-f", "-c", program])
+    first, second = (sorted(a.split()) for a in output.split("---\n")[:2])
     assert first == ["queries", "query"]
     assert second == names("serv")
     assert "complete -o default -F _cskg cskg" in path.read_text(encoding="utf-8")
