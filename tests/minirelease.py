@@ -109,6 +109,6 @@ def write_release(dist: Path) -> Path:
     dist.mkdir(parents=True, exist_ok=True)
     quads = list(ox.parse(TRIG.encode("utf-8"), format=ox.RdfFormat.TRIG))
     (dist / "cskg.nq").write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
-    load_store(dist / "store", quads)  # as the build writes it: the merge in the default graph
+    load_store(dist / "store", dist / "cskg.nq")  # as the build writes it: with the merge
     (dist / MARKER).write_bytes(marker_text("release"))  # a release, as cskg build marks it
     return dist

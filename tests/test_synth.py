@@ -247,9 +247,11 @@ def test_bench_scale_pushes_into_virtuoso_and_queries_it() -> None:
     assert line and int(line[2].replace(",", "")) == point.triples
     assert int(line[1].replace(",", "")) == point.push.graphs > 100
 
-    (skipped,) = run_scale(ROOT, [1], runs=1, rdflib_max=0, push_max=0).points
+    (skipped,) = run_scale(ROOT, [1], runs=1, rdflib_max=0, push_max=0, memory_max=0).points
     assert skipped.push is None
     assert skipped.skipped["push"] == "run up to 0 papers (--push-max)"
+    assert skipped.skipped["oxigraph-memory"] == "run up to 0 papers (--memory-max)"
+    assert "oxigraph-memory" not in skipped.queries and skipped.memory_load == 0.0
 
 
 def test_rdflib_budget_stops_a_python_call() -> None:
@@ -298,9 +300,8 @@ def test_scale_targets_are_checked_from_the_figures() -> None:
         "- met: every library query at least 20x faster than rdflib's engine at 100 papers "
         "(smallest: a, 50.0x)" in lines
     )
-    assert "- met: median over the library under 100.0 ms at 1000 papers (175.0 ms)" not in lines
-    assert "- NOT met: median over the library under 100.0 ms at 1000 papers (175.0 ms)" in lines
-    assert "- NOT met: every library query under 100.0 ms at 1000 papers (1 over: b)" in lines
+    # one latency for every query is no target (the query classes' targets replace it)
+    assert not [line for line in lines if "under 100.0 ms" in line]
     assert "- met: load at 0.60 of the raw parse floor at 100 papers (target 0.5)" in lines
     assert "- NOT met: load at 0.40 of the raw parse floor at 1000 papers (target 0.5)" in lines
     assert "- met: full build of 1000 papers in 250.00 s (target 300.00 s)" in lines
@@ -311,11 +312,6 @@ def test_scale_targets_are_checked_from_the_figures() -> None:
         "- met: every library query at least 20x faster than rdflib's engine at 100 papers, "
         "the store in memory (smallest: a, 25.0x)" in lines
     )
-    assert (
-        "- met: median over the library under 100.0 ms at 1000 papers, the store in memory "
-        "(60.0 ms)" in lines
-    )
-    assert "- met: every library query under 100.0 ms at 1000 papers, the store in memory" in lines
     assert report.points[0].ratio_cell("rdflib", "b") == "> 100x"
     assert report.points[0].ratio_cell("rdflib", "a") == "50x"
     # columns: on disk at 100 and 1000, rdflib / disk at 100, memory / disk at 1000

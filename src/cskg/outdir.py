@@ -46,9 +46,10 @@ import re
 import secrets
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from cskg.errors import CskgError
 
@@ -370,36 +371,46 @@ def write_file(target: Path, data: bytes, marks: tuple[bytes, ...], writer: str)
     when it may not or cannot be written (nothing of it is left then)."""
     if data and not data.startswith(marks):
         raise ValueError("the data must begin with its mark")
+    write_file_with(target, lambda file: file.write(data), marks, writer)
+
+
+def write_file_with(
+    target: Path, write: Callable[[BinaryIO], object], marks: tuple[bytes, ...], writer: str
+) -> None:
+    """`write_file` for what is written piece by piece: `write` is given the open file and
+    writes to it what begins with one of `marks`."""
     target = _resolved(target)
     try:
         if check_file(target, marks, writer):
-            _replace_file(target, data, marks, writer)
+            _replace_file(target, write, marks, writer)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            _create_file(target, data)
+            _create_file(target, write)
     except OSError as error:
         raise CskgError(f"cannot write {target}: {_reason(error)}") from None
 
 
-def _create_file(target: Path, data: bytes) -> None:
+def _create_file(target: Path, write: Callable[[BinaryIO], object]) -> None:
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     except FileExistsError:
         raise CskgError(f"{target} appeared meanwhile: not replacing it") from None
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(data)
+            write(file)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(target)
         raise
 
 
-def _replace_file(target: Path, data: bytes, marks: tuple[bytes, ...], writer: str) -> None:
+def _replace_file(
+    target: Path, write: Callable[[BinaryIO], object], marks: tuple[bytes, ...], writer: str
+) -> None:
     new = _aside(target, "new")
     try:
         with open(new, "xb") as file:
-            file.write(data)
+            write(file)
         check_file(target, marks, writer)  # still cskg's file, or gone
         os.replace(new, target)
     finally:

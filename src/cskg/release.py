@@ -37,7 +37,7 @@ from cskg.vocab_names import external_name
 
 if TYPE_CHECKING:
     from cskg.query.engines import EmbeddedStore
-    from cskg.query.model import QueryStore
+    from cskg.query.model import QueryStore, Term
 
 #: what a graph holds, by its name: a sentence of the paper ("evidence"), the curators' own
 #: statements ("editorial"), the reasoner's ("inferred"), the ontology, the paper's description
@@ -74,13 +74,15 @@ class Evidence:
     document: str | None = None
 
 
+# The section's number joined within the section's OPTIONAL: outside it, an evidence graph
+# without a section would take any section's number, and reading one graph would take 1 ms.
 _EVIDENCE_QUERY = f"""
 SELECT ?g ?sec ?n ?q ?doc WHERE {{
   GRAPH ?g {{ ?g a <{CSKG}Evidence>
               OPTIONAL {{ ?g <{CSKG}quote> ?q }}
-              OPTIONAL {{ ?g <{CSKG}section> ?sec }}
               OPTIONAL {{ ?g <{CSKG}cites> ?doc }} }}
-  OPTIONAL {{ ?sec <{CSKG}sectionNumber> ?n }}
+  OPTIONAL {{ GRAPH ?g {{ ?g <{CSKG}section> ?sec }}
+             OPTIONAL {{ ?sec <{CSKG}sectionNumber> ?n }} }}
 }}"""
 
 _LABELS_QUERY = f"""
@@ -97,6 +99,31 @@ SELECT ?c ?d WHERE {{
 
 #: a label statement: (language tag or "", rank of its property, value)
 LabelEntry = tuple[str, int, str]
+
+
+def label_entry(predicate: str, value: Term) -> LabelEntry:
+    """The label statement of `value`, a literal of `predicate` (one of `LABEL_PROPERTIES`)."""
+    return (value.lang or "", LABEL_PROPERTIES.index(predicate), str(value.value))
+
+
+def read_evidence(store: QueryStore, graph: str | None = None) -> dict[str, Evidence]:
+    """graph IRI -> the evidence sentence it stands for: every evidence graph's, or `graph`'s
+    only (nothing when it is not one)."""
+    from cskg.query.model import Term
+
+    bindings = None if graph is None else {"g": Term("iri", graph)}
+    out: dict[str, Evidence] = {}
+    for g, sec, n, q, doc in store.query(_EVIDENCE_QUERY, bindings=bindings).rows:
+        if g is None:
+            continue
+        out[g.value] = Evidence(
+            g.value,
+            sec.value if sec else None,
+            str(n.value) if n else None,
+            str(q.value) if q else None,
+            doc.value if doc else None,
+        )
+    return out
 
 
 class Release:
@@ -143,8 +170,7 @@ class Release:
         found: dict[str, list[LabelEntry]] = defaultdict(list)
         for s, p, value in self.store.query(_LABELS_QUERY).rows:
             if s is not None and p is not None and value is not None:
-                entry = (value.lang or "", LABEL_PROPERTIES.index(p.value), str(value.value))
-                found[s.value].append(entry)
+                found[s.value].append(label_entry(p.value, value))
         return dict(found)
 
     def labels(self, iris: Iterable[str], lang: str = "en") -> dict[str, str]:
@@ -175,18 +201,7 @@ class Release:
     @cached_property
     def evidence(self) -> dict[str, Evidence]:
         """graph IRI -> the evidence sentence it stands for, for every evidence graph."""
-        out: dict[str, Evidence] = {}
-        for g, sec, n, q, doc in self.store.query(_EVIDENCE_QUERY).rows:
-            if g is None:
-                continue
-            out[g.value] = Evidence(
-                g.value,
-                sec.value if sec else None,
-                str(n.value) if n else None,
-                str(q.value) if q else None,
-                doc.value if doc else None,
-            )
-        return out
+        return read_evidence(self.store)
 
     # -- the class hierarchy ----------------------------------------------------------------
 

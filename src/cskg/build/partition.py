@@ -27,7 +27,7 @@ table that is missing altogether is still reported, once (`targets_left_out`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
@@ -70,7 +70,22 @@ def split_parts(quads: list[ox.Quad]) -> Parts:
     (see the module docstring)."""
     ontology_graph = ox.NamedNode(GRAPH_ONTOLOGY)
     schema = [q for q in quads if q.graph_name == ontology_graph]
-    data = [q for q in quads if q.graph_name != ontology_graph]
+    common, groups = group_data([q for q in quads if q.graph_name != ontology_graph])
+    return Parts(base_of(schema, common), groups)
+
+
+def base_of(schema: list[ox.Quad], common: Iterable[ox.Triple]) -> list[ox.Quad]:
+    """What every part has: the ontology's quads and the triples of shared nodes."""
+    return schema + [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in common]
+
+
+def group_data(data: list[ox.Quad]) -> tuple[dict[ox.Triple, None], list[list[ox.Quad]]]:
+    """The triples of shared nodes and literals only (every part has them), and the quads of
+    each part, the ontology's left out. Both in order of first appearance: a stable order.
+
+    Parts are not merged into larger calls: the table shapes compare every observation of an
+    area with every other, so their cost grows with the square of a part's tables, and they
+    mean the tables of one paper."""
     parts = _Linker()
     anchors = parts.anchor_all(data)
     common: dict[ox.Triple, None] = {}
@@ -84,11 +99,7 @@ def split_parts(quads: list[ox.Quad]) -> Parts:
             if group is None:
                 group = groups[root] = []
             group.append(q)
-    base = schema + [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in common]
-    # in order of first appearance: a stable order. Parts are not merged into larger calls:
-    # the table shapes compare every observation of an area with every other, so their cost
-    # grows with the square of a part's tables, and they mean the tables of one paper.
-    return Parts(base, list(groups.values()))
+    return common, list(groups.values())
 
 
 class _Linker:
@@ -158,19 +169,34 @@ class _Linker:
         return anchors
 
 
-def targets_left_out(parts: Parts, shape_triples: list[ox.Triple]) -> list[frozenset[str]]:
+def targets_left_out(
+    parts: Parts,
+    shape_triples: list[ox.Triple],
+    orphans: set[Any] | None = None,
+    first: bool = True,
+) -> list[frozenset[str]]:
     """For each part, the `sh:targetNode` nodes whose shapes do not look at it (see the module
-    docstring): held by another part, or held by none and this is not the first part."""
-    targets = {t.object for t in shape_triples if t.predicate == TARGET_NODE}
+    docstring): held by another part, or held by none and this is not the first part.
+
+    By default `parts` are all the parts there are. A streamed build gives one batch of them at
+    a time, with the `orphans` (the targets no part of the corpus holds) and whether the
+    batch's first part is the corpus's `first`."""
+    targets = target_nodes(shape_triples)
     if not targets:
         return [frozenset()] * len(parts)
     held = [_held(group, targets) for group in parts.groups] or [set()]
-    orphans = targets.difference(*held)
+    if orphans is None:
+        orphans = targets.difference(*held)
     every = {node.value for node in targets if isinstance(node, ox.NamedNode)}
     return [
-        frozenset(every - {n.value for n in (nodes | orphans if i == 0 else nodes)})
+        frozenset(every - {n.value for n in (nodes | orphans if i == 0 and first else nodes)})
         for i, nodes in enumerate(held)
     ]
+
+
+def target_nodes(shape_triples: Iterable[ox.Triple]) -> set[Any]:
+    """The nodes the shapes name as their focus (`sh:targetNode`)."""
+    return {t.object for t in shape_triples if t.predicate == TARGET_NODE}
 
 
 def _held(group: list[ox.Quad], targets: set[Any]) -> set[Any]:

@@ -2,6 +2,12 @@
 in memory only (`build_in_memory`, the first three steps: what `cskg diff` compares sources by);
 and validate a release that is built.
 
+The build streams (`cskg.build.stream`, `cskg.build.batches`): the sources are read once to
+index them, then batch by batch, each batch's parts reasoned over and validated while the next
+is read, and what each batch gives written to sorted runs on disk, merged into `cskg.nq`; the
+other files and the store are written from `cskg.nq`. Memory is set by the largest batch and
+what the papers share (the ontology, the shared vocabulary), not by the number of papers.
+
 The release is written and put in place by `cskg.outdir`: beside `out`, swapped in only when
 every file and the store are complete, and never over a folder cskg did not write. A build that
 fails or is interrupted before the swap leaves `out` untouched. Two builds running at once into
@@ -14,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +30,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from cskg import __version__, outdir
+from cskg.build.batches import CorpusCheck
 from cskg.build.engines import Engines, engine_set
+from cskg.build.memory import PeakMemory, megabytes
 from cskg.build.partition import split_parts
 from cskg.build.pool import Workers, check_parts
 from cskg.build.report import ValidationReport, merge_reports
@@ -30,15 +40,14 @@ from cskg.build.shacl import validate
 from cskg.build.sources import (
     load_dump,
     load_extra,
-    load_sources,
     parse_file,
     serialized,
     shapes_graph,
-    stamp_version,
     triples_to_graph,
 )
-from cskg.build.void import built_at, count
-from cskg.build.write import load_store, order_quads, write_release
+from cskg.build.stream import SourceIndex, index_sources
+from cskg.build.void import Figures, built_at, count_shapes
+from cskg.build.write import load_store, write_release
 from cskg.errors import CskgError
 from cskg.terminal import Progress
 from cskg.vocab import GRAPH_INFERRED
@@ -55,6 +64,7 @@ class BuildResult:
     engines: dict[str, str]  # {"reasoner": name, "validator": name}
     counts: dict[str, object] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    memory: dict[str, int] = field(default_factory=dict)  # each step's peak, bytes (`PeakMemory`)
     built: str = field(default_factory=built_at)  # UTC, to the second (`void.built_at`)
 
     def summary(self) -> list[tuple[str, object]]:
@@ -67,6 +77,7 @@ class BuildResult:
             ("engines", ", ".join(f"{k}: {v}" for k, v in self.engines.items())),
             *counts.items(),
             *((f"{step} (s)", seconds) for step, seconds in self.timings.items()),
+            *((f"{step} peak (MB)", round(megabytes(b))) for step, b in self.memory.items()),
             ("built", self.built),
         ]
 
@@ -135,7 +146,8 @@ def build_in_memory(
     root: Path, engines: str | Engines = "default"
 ) -> tuple[list[ox.Quad], BuildResult]:
     """The quads the release of the project at `root` holds (those of its `cskg.nq`, in their
-    order), built by the same steps as `build` but the writing: nothing is written anywhere.
+    order), built by the same steps as `build` but the writing of the release: the batches' runs
+    and the N-Quads go to a temporary folder, read back and deleted.
 
     Returns them with the `BuildResult` (`written` False, `out` where `build` would write; the
     report says whether the data conforms: the quads are returned either way). Raises as
@@ -143,9 +155,12 @@ def build_in_memory(
     """
     chosen = engine_set(engines) if isinstance(engines, str) else engines
     root = Path(root).resolve()
-    with _collector_paused():
-        quads, _, result = _Run(root / "dist", chosen, None).assemble(root)
-    return order_quads(quads), result
+    run = _Run(root / "dist", chosen, None)
+    with _collector_paused(), run.peak, tempfile.TemporaryDirectory(prefix="cskg-") as work:
+        dump = Path(work) / "cskg.nq"
+        assembled = run.assemble(root, Path(work), dump)
+        quads = list(ox.parse(path=dump, format=ox.RdfFormat.N_QUADS))
+    return quads, assembled.result
 
 
 @contextlib.contextmanager
@@ -165,6 +180,22 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass
+class _Assembled:
+    """The load, reason and validate steps done: the result so far, the first pass's index,
+    the named graphs' sizes (a file) and the vocabularies used."""
+
+    result: BuildResult
+    index: SourceIndex
+    graphs: Path
+    vocabularies: set[str]
+    write_seconds: float  # the part of the write step done already: the runs and their merge
+
+
+class _NotWritten(Exception):
+    """The data does not conform and the release is not to be written."""
+
+
 class _Run:
     """One build: its target, engines, and the seconds each step took."""
 
@@ -178,6 +209,10 @@ class _Run:
         self.out, self.engines, self.workers = out, engines, workers
         self.progress = progress or Progress(quiet=True)
         self.timings: dict[str, float] = {}
+        self.memory: dict[str, int] = {}
+        # the peak memory of this process and its workers, step by step: reason and validate
+        # run interleaved, so they share one figure (the batches are read meanwhile)
+        self.peak = PeakMemory()
 
     @staticmethod
     def label(name: str) -> str:
@@ -188,83 +223,88 @@ class _Run:
         self.progress.line(f"{self.label(name)} … {self.timings[name]:.2f} s")
 
     def build(self, root: Path, allow_invalid: bool) -> BuildResult:
-        quads, shapes, result = self.assemble(root)
-        if result.conforms or allow_invalid:
-            self.write(quads, shapes, result)
-        return result
+        """Every step, into a staging folder that then takes `out`'s place; nothing is put in
+        place when the data does not conform, unless `allow_invalid`."""
+        try:
+            with self.peak, outdir.writing(self.out, "release") as new:
+                runs = new / "runs"
+                runs.mkdir()
+                assembled = self.assemble(root, runs, new / "cskg.nq")
+                if not (assembled.result.conforms or allow_invalid):
+                    raise _NotWritten(assembled.result)
+                self.write(new, assembled)
+                shutil.rmtree(runs)
+        except _NotWritten as refused:
+            return refused.args[0]
+        assembled.result.written = True
+        return assembled.result
 
-    def assemble(self, root: Path) -> tuple[list[ox.Quad], list[ox.Triple], BuildResult]:
-        """The load, reason and validate steps: the release's quads (asserted, then inferred),
-        the shapes, and the result so far (nothing written)."""
+    def assemble(self, root: Path, work: Path, dump: Path) -> _Assembled:
+        """The load, reason and validate steps (`cskg.build.stream`, `cskg.build.batches`):
+        the release's N-Quads written to `dump`, the runs and the graphs' sizes to `work`."""
         started = time.perf_counter()
-        with self.progress.step(self.label("load")):
-            sources = load_sources(root)
-            # the version stamp concerns the ontology file's quads only: no pass over the corpus
-            end = sources.ontology_size
-            stamped = stamp_version(sources.quads[:end]) + sources.quads[end:]
-            asserted = list(dict.fromkeys(stamped))
-        self.done("load", time.perf_counter() - started)
-
-        inferred, report = self.check(asserted, sources.shapes)
+        with self.progress.step(self.label("load"), unit="files") as step:
+            index = index_sources(root, step.advance)
+        first_pass = time.perf_counter() - started
+        self.memory["load"] = self.peak.reset()
+        corpus = CorpusCheck(index, work, self.engines, self.workers)
+        # the parts are reasoned over and validated interleaved: one live line for both steps
+        label = f"{self.label('reason')}, {self.label('validate')}"
+        started = time.perf_counter()
+        with self.progress.step(label, unit="parts") as step:
+            report = corpus.run(step)
+        self._checked(time.perf_counter() - started, first_pass, corpus.seconds)
+        self.memory["reason"] = self.memory["validate"] = self.peak.reset()
+        started = time.perf_counter()
+        graphs = work / "graphs.tsv"
+        counts = corpus.merge(dump, graphs)
+        counts["shapes"] = count_shapes(index.shapes)
+        counts["validation_results"] = len(report.results)
         result = BuildResult(
             out=self.out,
             conforms=report.conforms,
             written=False,
             report=report,
             engines=self.engines.names(),
-            counts=count(asserted, inferred, sources.shapes, report),
+            counts=counts,
             timings=self.timings,
+            memory=self.memory,
         )
-        return asserted + inferred, sources.shapes, result
+        merged = time.perf_counter() - started + corpus.seconds["write"]
+        return _Assembled(result, index, graphs, corpus.vocabularies(), merged)
 
-    def check(
-        self, asserted: list[ox.Quad], shape_triples: list[ox.Triple]
-    ) -> tuple[list[ox.Quad], ValidationReport]:
-        """The reason and validate steps, part by part (`cskg.build.partition`): the inferred
-        quads, in a stable order, and the report."""
+    def _checked(self, wall: float, first_pass: float, seconds: dict[str, float]) -> None:
+        """The load, reason and validate steps' times. The batches are read and written here
+        while the workers check the parts: the rest of the wall time is split between
+        reasoning and validation as their CPU time is."""
+        self.done("load", first_pass + seconds["load"])
+        checking = max(0.0, wall - seconds["load"] - seconds["write"])
+        busy = seconds["reason"] + seconds["validate"]
+        self.done("reason", checking * seconds["reason"] / busy if busy else 0.0)
+        self.done("validate", checking * seconds["validate"] / busy if busy else 0.0)
+
+    def write(self, new: Path, assembled: _Assembled) -> None:
+        """The write and store steps into the staging folder `new`, which holds `cskg.nq`."""
+        result = assembled.result
         started = time.perf_counter()
-        inferred: dict[ox.Triple, None] = {}
-        reports: list[ValidationReport] = []
-        reasoning = validating = 0.0
-        # the parts are reasoned over and validated interleaved: one live line for both steps
-        label = f"{self.label('reason')}, {self.label('validate')}"
-        with self.progress.step(label, unit="parts") as step:
-            parts = split_parts(asserted)  # counted with the steps it prepares
-            step.total = len(parts)
-            for part in check_parts(parts, shape_triples, self.engines, self.workers):
-                inferred.update(dict.fromkeys(part.inferred))
-                reports.append(part.report)
-                reasoning += part.reason_seconds
-                validating += part.validate_seconds
-                step.advance()
-        graph = ox.NamedNode(GRAPH_INFERRED)
-        quads = [
-            ox.Quad(t.subject, t.predicate, t.object, graph) for t in sorted(inferred, key=str)
-        ]
-        report = merge_reports(reports)
-        # the steps' wall time, split between reasoning and validation as their CPU time is
-        # (the parts run interleaved on several cores)
-        wall, busy = time.perf_counter() - started, reasoning + validating
-        self.done("reason", wall * reasoning / busy if busy else 0.0)
-        self.done("validate", wall * validating / busy if busy else 0.0)
-        return quads, report
+        with self.progress.step(self.label("write")):
+            write_release(
+                new,
+                assembled.index.schema_quads(),
+                assembled.index.shapes,
+                result.report,
+                Figures(result.counts, result.built, assembled.graphs, assembled.vocabularies),
+            )
+        self.done("write", time.perf_counter() - started + assembled.write_seconds)
+        self.memory["write"] = self.peak.reset()
 
-    def write(self, quads: list[ox.Quad], shapes: list[ox.Triple], result: BuildResult) -> None:
-        """The write and store steps, into a staging folder that then takes `out`'s place."""
-        with outdir.writing(self.out, "release") as new:
-            started = time.perf_counter()
-            with self.progress.step(self.label("write")):
-                ordered = order_quads(quads)
-                write_release(new, ordered, shapes, result.report, result.counts, result.built)
-            self.done("write", time.perf_counter() - started)
-
-            started = time.perf_counter()
-            with self.progress.step(self.label("store")):
-                load_store(new / "store", ordered)
-            self.done("store", time.perf_counter() - started)
-            self.timings["total"] = round(sum(self.timings[step] for step in STEPS), 3)
-            _write_build_json(new, result)
-        result.written = True
+        started = time.perf_counter()
+        with self.progress.step(self.label("store")):
+            load_store(new / "store", new / "cskg.nq")
+        self.done("store", time.perf_counter() - started)
+        self.memory["store"] = self.peak.reset()
+        self.timings["total"] = round(sum(self.timings[step] for step in STEPS), 3)
+        _write_build_json(new, result)
 
 
 def _write_build_json(folder: Path, result: BuildResult) -> None:
@@ -275,6 +315,7 @@ def _write_build_json(folder: Path, result: BuildResult) -> None:
         "conforms": result.conforms,
         "counts": result.counts,
         "timings": result.timings,
+        "memory": {step: round(megabytes(peak)) for step, peak in result.memory.items()},
     }
     (folder / "build.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 

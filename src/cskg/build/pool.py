@@ -114,17 +114,34 @@ def check_parts(
 ) -> Iterator[PartResult]:
     """The result of each part, in order: on `workers`, or by default on one local process per
     core (in this process when there are too few parts to share)."""
-    shapes_nt = serialized(shape_triples, ox.RdfFormat.N_TRIPLES)
     left_out = targets_left_out(parts, shape_triples)
+    tasks = zip(parts.groups or [[]], left_out, strict=True)
+    return check_groups(parts.base, tasks, len(parts), shape_triples, engines, workers)
+
+
+def check_groups(
+    base: list[ox.Quad],
+    groups: Iterable[tuple[list[ox.Quad], frozenset[str]]],
+    expected: int,
+    shape_triples: list[ox.Triple],
+    engines: Engines,
+    workers: Workers | None = None,
+) -> Iterator[PartResult]:
+    """The result of each part, in order, as `check_parts`; each part is `base` and a group of
+    quads, given with the target nodes its shapes leave out. `groups` is read as the workers
+    take them (a streamed build makes them batch by batch); `expected` parts (at least) decide
+    whether local processes are worth starting."""
+    shapes_nt = serialized(shape_triples, ox.RdfFormat.N_TRIPLES)
     if workers is None:
-        processes = min(len(parts) // 2, len(os.sched_getaffinity(0)))
+        processes = min(expected // 2, len(os.sched_getaffinity(0)))
         if processes < 2:
-            checker = PartChecker(shape_triples, shapes_nt, engines, base=[])
-            yield from map(checker.check, parts, left_out)
+            checker = PartChecker(shape_triples, shapes_nt, engines, base)
+            for group, left_out in groups:
+                yield checker.check(base + group, left_out)
             return
         workers = LocalProcesses(processes)
-    shared = Shared(shapes_nt, engines, _nquads(parts.base))
-    tasks = ((_nquads(group), out) for group, out in zip(parts.groups, left_out, strict=True))
+    shared = Shared(shapes_nt, engines, _nquads(base))
+    tasks = ((_nquads(group), left_out) for group, left_out in groups)
     with workers.started(shared) as submitter:
         for shipped in _in_order(submitter, tasks):
             yield shipped.unpack()

@@ -39,14 +39,17 @@ class Result:
         return (self.focus_node, self.constraint_component, self.source_shape)
 
 
-def sort_key(r: Result) -> tuple[str, str, str, str, str]:
-    """The order of results in every format: by shape, focus node, component, path, value."""
+def sort_key(r: Result) -> tuple[str, str, str, str, str, str, str]:
+    """The order of results in every format: by shape, focus node, component, path, value, and
+    severity and message, so that no two results tie (the order is the same in every build)."""
     return (
         r.source_shape,
         r.focus_node,
         r.constraint_component,
         r.result_path or "",
         r.value or "",
+        r.severity,
+        r.message,
     )
 
 

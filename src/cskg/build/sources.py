@@ -56,7 +56,6 @@ class Sources:
     """The parsed sources, as pyoxigraph quads."""
 
     quads: list[ox.Quad] = field(default_factory=list)  # ontology + data, each in its graph
-    ontology_size: int = 0  # the first `ontology_size` quads are those of ontology/cskg.ttl
     shapes: list[ox.Triple] = field(default_factory=list)
 
 
@@ -225,7 +224,6 @@ def load_sources(root: Path) -> Sources:
     ontology, data, shape_files = source_files(root)
     out = Sources()
     out.quads.extend(parse_file(ontology, GRAPH_ONTOLOGY, "o"))
-    out.ontology_size = len(out.quads)
     for i, path in enumerate(data):
         out.quads.extend(parse_file(path, data_graph_for(path, root / "data"), f"d{i}x"))
     for i, path in enumerate(shape_files):

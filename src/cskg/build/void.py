@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 
 from cskg import __version__
-from cskg.build.report import ValidationReport
 from cskg.vocab import (
     BASE,
     DATA_LICENSE,
     DCAT,
     DCTERMS,
     DCTERMS_TITLE,
-    GRAPH_ONTOLOGY,
-    OWL,
     PAPER_DOI,
     RDF_TYPE,
     RELEASE_DATASET,
@@ -52,48 +51,8 @@ VOID_FIGURES = (
 )
 
 
-def count(
-    asserted: list[ox.Quad],
-    inferred: list[ox.Quad],
-    shapes: list[ox.Triple],
-    report: ValidationReport,
-) -> dict[str, object]:
-    """The figures of build.json and void.ttl, computed from the quads themselves."""
-    everything = asserted + inferred
-    per_graph = {
-        (g.value if type(g) is ox.NamedNode else ""): n
-        for g, n in Counter(q.graph_name for q in everything).items()
-    }
-    rdf_type = ox.NamedNode(RDF_TYPE)
-    ontology_graph = ox.NamedNode(GRAPH_ONTOLOGY)
-    class_kinds = (ox.NamedNode(OWL + "Class"), ox.NamedNode(OWL + "Restriction"))
-    declared = {
-        q.subject
-        for q in asserted
-        if q.graph_name == ontology_graph
-        and q.predicate == rdf_type
-        and q.object in class_kinds
-        and isinstance(q.subject, ox.NamedNode)
-    }
-    subjects = {q.subject for q in everything}
-    return {
-        "triples": len(everything),
-        "asserted": len(asserted),
-        "inferred": len(inferred),
-        "graphs": len(per_graph),
-        "per_graph": per_graph,
-        "classes": len({q.object for q in everything if q.predicate == rdf_type}),
-        "ontology_classes": len(declared),
-        "properties": len({q.predicate for q in everything}),
-        "entities": sum(1 for s in subjects if type(s) is ox.NamedNode),
-        "distinct_subjects": len(subjects),
-        "distinct_objects": len({q.object for q in everything}),
-        "shapes": _count_shapes(shapes),
-        "validation_results": len(report.results),
-    }
-
-
-def _count_shapes(shapes: list[ox.Triple]) -> int:
+def count_shapes(shapes: list[ox.Triple]) -> int:
+    """The node and property shapes."""
     kinds = {ox.NamedNode(SH + "NodeShape"), ox.NamedNode(SH + "PropertyShape")}
     nodes = {
         t.subject
@@ -127,8 +86,31 @@ def built_at() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
-def void_description(quads: list[ox.Quad], counts: dict[str, object], built: str) -> str:
-    """VoID and DCAT description of the release (void.ttl), `built` its build time."""
+@dataclass(frozen=True)
+class Figures:
+    """What void.ttl states of a release: the figures of build.json (`counts`), its build
+    time, the named graphs' sizes (`graphs`: a file of lines `size<TAB>IRI`, which may be
+    millions long) and the vocabularies used."""
+
+    counts: dict[str, object]
+    built: str
+    graphs: Path
+    vocabularies: set[str]
+
+    def graph_sizes(self) -> Iterator[tuple[str, int]]:
+        with self.graphs.open(encoding="utf-8") as lines:
+            for line in lines:
+                size, name = line.rstrip("\n").split("\t", 1)
+                yield name, int(size)
+
+
+def write_void(path: Path, figures: Figures) -> None:
+    """The VoID and DCAT description of the release (void.ttl), written as it is made."""
+    prefixes = {"void": VOID, "dcat": DCAT, "dcterms": DCTERMS, "sd": SD, "xsd": XSD}
+    ox.serialize(_void_triples(figures), str(path), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+
+
+def _void_triples(figures: Figures) -> Iterator[ox.Triple]:
     ds = ox.NamedNode(RELEASE_DATASET)
     out = _Description()
     out.add(ds, RDF_TYPE, ox.NamedNode(VOID + "Dataset"))
@@ -143,27 +125,29 @@ def void_description(quads: list[ox.Quad], counts: dict[str, object], built: str
     out.add(ds, DCTERMS + "license", ox.NamedNode(DATA_LICENSE))
     out.add(ds, DCTERMS + "source", ox.NamedNode(f"https://doi.org/{PAPER_DOI}"))
     out.add(ds, DCAT + "version", ox.Literal(__version__))
-    out.add(ds, DCTERMS + "modified", ox.Literal(built, datatype=ox.NamedNode(XSD + "dateTime")))
+    modified = ox.Literal(figures.built, datatype=ox.NamedNode(XSD + "dateTime"))
+    out.add(ds, DCTERMS + "modified", modified)
     out.add(ds, VOID + "uriSpace", ox.Literal(BASE + "id/"))
     for key, prop in VOID_FIGURES:
-        out.number(ds, VOID + prop, counts[key])
+        out.number(ds, VOID + prop, figures.counts[key])
     _add_downloads(out, ds)
-    per_graph: dict[str, int] = counts["per_graph"]  # type: ignore[assignment]
-    for i, (name, n) in enumerate(per_graph.items()):
-        if not name:
-            continue
+    for vocabulary in sorted(figures.vocabularies):
+        out.add(ds, VOID + "vocabulary", ox.NamedNode(vocabulary))
+    yield from out.triples
+    yield from _subsets(ds, figures.graph_sizes())
+
+
+def _subsets(ds: ox.NamedNode, sizes: Iterable[tuple[str, int]]) -> Iterator[ox.Triple]:
+    """A VoID subset for each named graph, made as the sizes are read."""
+    for i, (name, n) in enumerate(sizes):
+        out = _Description()
         subset = ox.BlankNode(f"subset{i}")
         out.add(ds, VOID + "subset", subset)
         out.add(subset, RDF_TYPE, ox.NamedNode(VOID + "Dataset"))
         out.add(subset, RDF_TYPE, ox.NamedNode(SD + "NamedGraph"))
         out.add(subset, SD + "name", ox.NamedNode(name))
         out.number(subset, VOID + "triples", n)
-    for vocabulary in sorted(_vocabularies(quads)):
-        out.add(ds, VOID + "vocabulary", ox.NamedNode(vocabulary))
-    prefixes = {"void": VOID, "dcat": DCAT, "dcterms": DCTERMS, "sd": SD, "xsd": XSD}
-    text = ox.serialize(out.triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-    assert text is not None  # given no output file, pyoxigraph returns the bytes
-    return text.decode("utf-8")
+        yield from out.triples
 
 
 def _add_downloads(out: _Description, ds: ox.NamedNode) -> None:
@@ -178,18 +162,3 @@ def _add_downloads(out: _Description, ds: ox.NamedNode) -> None:
         media_type = f"https://www.iana.org/assignments/media-types/{media}"
         out.add(dist, DCAT + "mediaType", ox.NamedNode(media_type))
         out.add(dist, DCTERMS_TITLE, ox.Literal(name))
-
-
-def _vocabularies(quads: list[ox.Quad]) -> set[str]:
-    """Namespaces of the predicates and classes used."""
-    rdf_type = ox.NamedNode(RDF_TYPE)
-    iris = {q.predicate.value for q in quads}
-    iris |= {
-        q.object.value for q in quads if q.predicate == rdf_type and type(q.object) is ox.NamedNode
-    }
-    out = set()
-    for iri in iris:
-        cut = max(iri.rfind("#"), iri.rfind("/"))
-        if cut > 0:
-            out.add(iri[: cut + 1])
-    return out

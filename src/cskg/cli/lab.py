@@ -68,6 +68,14 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
             flag, type=int, default=100, metavar="PAPERS", help=f"with --scale, {text}"
         )
     parser.add_argument(
+        "--memory-max",
+        type=int,
+        default=1000,
+        metavar="PAPERS",
+        help="with --scale, load the release into memory (oxigraph-memory) up to this many "
+        "papers: the whole release is then held in memory",
+    )
+    parser.add_argument(
         "--out",
         help="also write the Markdown report to this file (with --scale, the plot beside it, .png)",
     )
@@ -116,18 +124,39 @@ def run_bench(args: argparse.Namespace) -> int:
     return code
 
 
+def _write_report(out: Path | None, text: str) -> None:
+    """The report to `--out`, replacing only a report `cskg bench` wrote (`REPORT_MARKS`)."""
+    from cskg.lab.bench import REPORT_MARKS
+    from cskg.outdir import write_file
+
+    if out:
+        write_file(out, text.encode("utf-8"), REPORT_MARKS, "cskg bench --out")
+
+
+def _check_out(out: Path | None, scale: bool) -> None:
+    """Before measuring for minutes: whether `--out` (and with --scale the plot beside it) may
+    be written."""
+    from cskg.lab.bench import PNG_MARK, REPORT_MARKS
+    from cskg.outdir import check_file
+
+    if out:
+        check_file(out, REPORT_MARKS, "cskg bench --out")
+        if scale:
+            check_file(out.with_suffix(".png"), (PNG_MARK,), "cskg bench --scale --out")
+
+
 def _bench(args: argparse.Namespace, stages: _Stages) -> int:
     from cskg.lab.bench import plot_scale, run_bench, run_scale
 
     out = Path(args.out) if args.out else None
+    _check_out(out, bool(args.scale) and args.pages is None)
     if args.pages is not None:
         from cskg.lab.bench import run_pages
 
         pages = run_pages(root(args), papers=args.pages, runs=args.runs, progress=stages)
         stages.finish()  # the live line gone before the report
         sys.stdout.write(pages.to_markdown())
-        if out:
-            out.write_text(pages.to_markdown(), encoding="utf-8")
+        _write_report(out, pages.to_markdown())
         return 0
     if not args.scale:
         report = run_bench(
@@ -136,13 +165,12 @@ def _bench(args: argparse.Namespace, stages: _Stages) -> int:
         text = report.to_markdown()
         stages.finish()
         sys.stdout.write(text)
-        if out:
-            out.write_text(text, encoding="utf-8")
+        _write_report(out, text)
         return 0
 
     def write_so_far(report: ScaleReport) -> None:  # a long run keeps what it measured
         if out:
-            out.write_text(report.to_markdown(), encoding="utf-8")
+            _write_report(out, report.to_markdown())
             plot_scale(report, out.with_suffix(".png"))
 
     scale = run_scale(
@@ -152,6 +180,7 @@ def _bench(args: argparse.Namespace, stages: _Stages) -> int:
         rdflib_max=args.rdflib_max,
         push_max=args.push_max,
         publish_max=args.publish_max,
+        memory_max=args.memory_max,
         use_virtuoso=not args.no_virtuoso,
         progress=stages,
         on_point=write_so_far,

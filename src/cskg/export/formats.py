@@ -20,6 +20,10 @@ the output file's extension (`.json` is node-link JSON; Cytoscape JSON is `.cyjs
 Cytoscape desktop gives it, and may be written to a `.json` file when `--format cytoscape` says
 so), and a file beginning with one of the marks is one `cskg export` wrote, which `-o` may
 replace (`cskg.outdir.write_file`). networkx is imported only when a graph is written.
+
+The whole graph as GraphML or the edge list does not go through networkx at all: it is written
+node by node from the store (`cskg.export.stream`), with the same attributes (`name_node`,
+`name_edge`, `edge_row`, shared with the writers here).
 """
 
 from __future__ import annotations
@@ -131,12 +135,24 @@ def prepare(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
     safe = graph_to_attrs_safe(graph)
     for node, attrs in safe.nodes(data=True):
-        attrs["name"] = str(attrs.get("label", node))
+        name_node(node, attrs)
     for _, _, key, attrs in safe.edges(keys=True, data=True):
-        predicate = attrs.get("predicate")
-        attrs["name"] = str(attrs.get("label", key))
-        attrs["interaction"] = compact(predicate) if isinstance(predicate, str) else str(key)
+        name_edge(key, attrs)
     return safe
+
+
+def name_node(node: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Give a node's (safe) attributes its `name`: its label."""
+    attrs["name"] = str(attrs.get("label", node))
+    return attrs
+
+
+def name_edge(key: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Give an edge's (safe) attributes its `name` (its label) and `interaction`."""
+    predicate = attrs.get("predicate")
+    attrs["name"] = str(attrs.get("label", key))
+    attrs["interaction"] = compact(predicate) if isinstance(predicate, str) else str(key)
+    return attrs
 
 
 def edge_id(source: str, key: str, target: str) -> str:
@@ -290,19 +306,27 @@ def to_edges_csv(graph: nx.MultiDiGraph) -> str:
     writer = csv.DictWriter(buffer, fieldnames=EDGE_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for u, v, key, attrs in graph.edges(keys=True, data=True):
-        row: dict[str, Any] = {
-            "source": u,
-            "target": v,
-            "key": key,
-            "source_label": graph.nodes[u].get("label", ""),
-            "target_label": graph.nodes[v].get("label", ""),
-        }
-        for column in EDGE_COLUMNS:
-            if column not in row:
-                value = attrs.get(column, "")
-                row[column] = str(value).lower() if isinstance(value, bool) else value
-        writer.writerow(row)
+        labels = graph.nodes[u].get("label", ""), graph.nodes[v].get("label", "")
+        writer.writerow(edge_row(u, v, key, attrs, *labels))
     return buffer.getvalue()
+
+
+def edge_row(
+    source: str, target: str, key: str, attrs: dict[str, Any], source_label: str, target_label: str
+) -> dict[str, Any]:
+    """The edge list's row (`EDGE_COLUMNS`) of an edge, given the labels of its ends."""
+    row: dict[str, Any] = {
+        "source": source,
+        "target": target,
+        "key": key,
+        "source_label": source_label,
+        "target_label": target_label,
+    }
+    for column in EDGE_COLUMNS:
+        if column not in row:
+            value = attrs.get(column, "")
+            row[column] = str(value).lower() if isinstance(value, bool) else value
+    return row
 
 
 # -- the registry ---------------------------------------------------------------------------

@@ -179,12 +179,12 @@ def _read(release: Release) -> Snapshot:
     return snap
 
 
-def most_specific_class(snap: Snapshot, types: Iterable[str]) -> str | None:
+def most_specific_class(release: Release, types: Iterable[str]) -> str | None:
     """The class among `types` no other one specialises, preferring cskg's own classes."""
     candidates = {t for t in types if t not in (OWL + "NamedIndividual", OWL + "Thing")}
     if not candidates:
         return None
-    hierarchy = snap.release.superclasses
+    hierarchy = release.superclasses
     above: set[str] = set()
     for cls in candidates:
         above |= hierarchy.get(cls, frozenset())
@@ -221,26 +221,27 @@ def _name(iri: str) -> str:
     return iri if name.startswith("<") else name
 
 
-def _section(snap: Snapshot, graph: str) -> tuple[str, str]:
+def _section(release: Release, graph: str) -> tuple[str, str]:
     """(section number, quote) of an evidence graph; the kind of any other graph."""
-    evidence = snap.release.evidence.get(graph)
+    evidence = release.evidence.get(graph)
     if evidence is not None:
         return evidence.number or "", evidence.quote or ""
     kind = graph_kind(graph)
     return (kind if kind in ("editorial", "document", "inferred") else _name(graph)), ""
 
 
-def _provenance_attrs(snap: Snapshot, graphs: list[str]) -> dict[str, Any]:
+def provenance_attrs(release: Release, graphs: list[str]) -> dict[str, Any]:
+    """`section`, `quote`, `evidence` and `inferred` of a statement stated in `graphs`."""
     # Paper evidence first, then the editorial graphs, then the rest: the first one gives the
     # section and quote, `evidence` lists them all.
     ranked = sorted(
         graphs,
         key=lambda g: (
-            0 if g in snap.release.evidence else 1 if graph_kind(g) == "editorial" else 2,
+            0 if g in release.evidence else 1 if graph_kind(g) == "editorial" else 2,
             g,
         ),
     )
-    section, quote = _section(snap, ranked[0]) if ranked else ("", "")
+    section, quote = _section(release, ranked[0]) if ranked else ("", "")
     return {
         "section": section,
         "quote": quote,
@@ -250,7 +251,7 @@ def _provenance_attrs(snap: Snapshot, graphs: list[str]) -> dict[str, Any]:
 
 
 @dataclass
-class _Claim:
+class Claim:
     iri: str
     cause: str
     effect: str
@@ -259,44 +260,63 @@ class _Claim:
     evidence: list[str]
 
 
-def _claims(statements: dict[Statement, list[str]]) -> dict[str, _Claim]:
+def _claims(statements: dict[Statement, list[str]]) -> dict[str, Claim]:
     parts: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for (s, p, o), _graphs in statements.items():
         if (p in CLAIM_LINKS or p == CSKG + "causalRelation") and o.kind == "iri":
             parts[s][p].append(o.value)
-    claims: dict[str, _Claim] = {}
-    for iri, found in parts.items():
-        needed = (CSKG + "cause", CSKG + "effect", CSKG + "causalRelation")
-        if not all(found.get(p) for p in needed):
-            continue
-        modality = found.get(CSKG + "modality", [""])[0]
-        claims[iri] = _Claim(
-            iri,
-            found[CSKG + "cause"][0],
-            found[CSKG + "effect"][0],
-            found[CSKG + "causalRelation"][0],
-            modality.rsplit("#", 1)[-1] if modality.startswith(CSKG) else compact(modality),
-            sorted(found.get(PROV + "wasDerivedFrom", [])),
-        )
-    return claims
+    claims = {iri: claim_of(iri, found) for iri, found in parts.items()}
+    return {iri: claim for iri, claim in claims.items() if claim is not None}
 
 
-def _is_provenance(snap: Snapshot, iri: str) -> bool:
-    return iri in snap.graphs or bool(snap.types.get(iri, set()) & PROVENANCE_CLASSES)
+def claim_of(iri: str, found: dict[str, list[str]]) -> Claim | None:
+    """The causal claim `iri` from its IRI values by property (`CLAIM_LINKS` and
+    `cskg:causalRelation`); None when it lacks a cause, an effect or a relation."""
+    needed = (CSKG + "cause", CSKG + "effect", CSKG + "causalRelation")
+    if not all(found.get(p) for p in needed):
+        return None
+    modality = found.get(CSKG + "modality", [""])[0]
+    return Claim(
+        iri,
+        found[CSKG + "cause"][0],
+        found[CSKG + "effect"][0],
+        found[CSKG + "causalRelation"][0],
+        modality.rsplit("#", 1)[-1] if modality.startswith(CSKG) else compact(modality),
+        sorted(found.get(PROV + "wasDerivedFrom", [])),
+    )
 
 
-def _node_attrs(
-    snap: Snapshot, iri: str, literals: dict[str, list[Term]], lang: str, inferred: bool
+def kept_as_node(types: set[str], names_graph: bool, fold: bool) -> bool:
+    """Whether a resource of classes `types` (in any graph) becomes a node: not an ontology
+    term, nor, when provenance is folded, a provenance resource (a class in
+    `PROVENANCE_CLASSES`, or the name of a graph: an evidence sentence)."""
+    if types & TERM_TYPES:
+        return False
+    return not (fold and (names_graph or bool(types & PROVENANCE_CLASSES)))
+
+
+def node_label(release: Release, iri: str, lang: str) -> str:
+    """A node's `label`: its label in `lang` (the release's rule), else its prefixed name."""
+    return release.labels([iri], lang).get(iri) or compact(iri)
+
+
+def node_attrs(
+    release: Release,
+    iri: str,
+    types: set[str],
+    literals: dict[str, list[Term]],
+    terms: dict[str, list[str]],
+    lang: str,
 ) -> dict[str, Any]:
-    release = snap.release
+    """A node's attributes (the module docstring) from its classes `types`, its literal values
+    and the ontology terms it points to (`terms`: property -> prefixed names), by property."""
     attrs: dict[str, Any] = {"iri": iri}
-    attrs["label"] = release.labels([iri], lang).get(iri) or compact(iri)
+    attrs["label"] = node_label(release, iri, lang)
     attrs["label_en"] = release.labels([iri], "en").get(iri) or attrs["label"]
     chinese = release.labels_in(iri).get("zh")
     if chinese:
         attrs["label_zh"] = chinese
-    types = (snap.types if inferred else snap.asserted_types).get(iri, set())
-    cls = most_specific_class(snap, types)
+    cls = most_specific_class(release, types)
     attrs["class"] = compact(cls) if cls else "rdfs:Resource"
     attrs["class_label"] = release.label(cls, lang) if cls else "Resource"
     attrs["types"] = " ".join(sorted(compact(t) for t in types))
@@ -305,7 +325,36 @@ def _node_attrs(
             continue
         key = "date" if prop == CSKG + "date" else compact(prop)
         attrs[key] = _literal_value(_pick(values, lang))
+    for prop, names in terms.items():
+        attrs[compact(prop)] = " ".join(sorted(names))
     return attrs
+
+
+def statement_attrs(
+    release: Release, predicate: str, graphs: list[str], lang: str, backed: Claim | None
+) -> dict[str, Any]:
+    """The attributes of the edge of a statement by `predicate` stated in `graphs`; `backed`:
+    the causal claim it is the shortcut of, if any (its modality, when asserted)."""
+    attrs = {
+        "predicate": predicate,
+        "label": release.label(predicate, lang),
+        **provenance_attrs(release, graphs),
+    }
+    if backed is not None and not attrs["inferred"]:
+        attrs.update(modality=backed.modality, claim=compact(backed.iri))
+    return attrs
+
+
+def claim_attrs(release: Release, claim: Claim, lang: str) -> dict[str, Any]:
+    """The attributes of the edge cause -> effect a folded causal claim becomes."""
+    return {
+        "predicate": claim.relation,
+        "label": release.label(claim.relation, lang),
+        **provenance_attrs(release, claim.evidence),
+        "inferred": False,
+        "modality": claim.modality,
+        "claim": compact(claim.iri),
+    }
 
 
 def _add_edge(graph: nx.MultiDiGraph, u: str, v: str, key: str, attrs: dict[str, Any]) -> None:
@@ -341,25 +390,18 @@ def build_graph(
             continue
         if (s, p, o.value) in folded:
             continue
-        attrs = {
-            "predicate": p,
-            "label": snap.release.label(p, lang),
-            **_provenance_attrs(snap, graphs),
-        }
-        backed = backing.get((s, p, o.value))
-        if backed is not None and not attrs["inferred"]:
-            attrs.update(modality=backed.modality, claim=compact(backed.iri))
+        attrs = statement_attrs(snap.release, p, graphs, lang, backing.get((s, p, o.value)))
         _add_edge(graph, s, o.value, compact(p), attrs)
     return graph
 
 
 def _nodes(
-    snap: Snapshot, edges_from: dict[Statement, list[str]], claims: dict[str, _Claim], fold: bool
+    snap: Snapshot, edges_from: dict[Statement, list[str]], claims: dict[str, Claim], fold: bool
 ) -> set[str]:
     """Every IRI the statements mention, except ontology terms (and folded provenance)."""
 
     def keep(iri: str) -> bool:
-        return iri not in snap.terms and not (fold and _is_provenance(snap, iri))
+        return kept_as_node(snap.types.get(iri, set()), iri in snap.graphs, fold)
 
     nodes: set[str] = set()
     for s, p, o in edges_from:
@@ -392,10 +434,16 @@ def _add_nodes(
             literals[s][p].append(o)
         elif p != RDF_TYPE and o.value in snap.terms:
             attr_terms[s][p].append(compact(o.value))
+    types = snap.types if inferred else snap.asserted_types
     for iri in sorted(nodes):
-        attrs = _node_attrs(snap, iri, literals.get(iri, {}), lang, inferred)
-        for prop, values in attr_terms.get(iri, {}).items():
-            attrs[compact(prop)] = " ".join(sorted(values))
+        attrs = node_attrs(
+            snap.release,
+            iri,
+            types.get(iri, set()),
+            literals.get(iri, {}),
+            attr_terms.get(iri, {}),
+            lang,
+        )
         graph.add_node(iri, **attrs)
 
 
@@ -403,7 +451,7 @@ def _add_claim_edges(
     graph: nx.MultiDiGraph,
     snap: Snapshot,
     edges_from: dict[Statement, list[str]],
-    claims: dict[str, _Claim],
+    claims: dict[str, Claim],
     nodes: set[str],
     lang: str,
 ) -> set[tuple[str, str, str]]:
@@ -417,14 +465,7 @@ def _add_claim_edges(
         )
         if not mentioned or claim.cause not in nodes or claim.effect not in nodes:
             continue
-        attrs = {
-            "predicate": claim.relation,
-            "label": snap.release.label(claim.relation, lang),
-            **_provenance_attrs(snap, claim.evidence),
-            "inferred": False,
-            "modality": claim.modality,
-            "claim": compact(claim.iri),
-        }
+        attrs = claim_attrs(snap.release, claim, lang)
         _add_edge(graph, claim.cause, claim.effect, compact(claim.relation), attrs)
         folded.add((claim.cause, claim.relation, claim.effect))
     return folded
@@ -567,15 +608,23 @@ def to_networkx(
             if not scaffolding:
                 graph = without_scaffolding(graph)
             graph = select_view(graph, view, provenance, release)
-    graph.graph.update(
-        name=f"cskg {Path(view).stem if user_query else view}",
-        view=view,
-        lang=lang,
-        provenance=provenance,
-        inferred=inferred,
-        scaffolding=scaffolding or user_query,
-    )
+    graph.graph.update(graph_attrs(view, lang, inferred, provenance, scaffolding))
     return graph
+
+
+def graph_attrs(
+    view: str, lang: str, inferred: bool, provenance: str, scaffolding: bool
+) -> dict[str, Any]:
+    """The attributes of the graph of `view` (a named view, or a CONSTRUCT query's file)."""
+    user_query = view not in VIEWS
+    return {
+        "name": f"cskg {Path(view).stem if user_query else view}",
+        "view": view,
+        "lang": lang,
+        "provenance": provenance,
+        "inferred": inferred,
+        "scaffolding": scaffolding or user_query,
+    }
 
 
 def graph_to_attrs_safe(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -586,21 +635,23 @@ def graph_to_attrs_safe(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     sets their items joined with " | ", and None values are dropped.
     """
     safe = graph.copy()
-
-    def clean(attrs: dict[str, Any]) -> None:
-        for key in list(attrs):
-            value = _safe_value(attrs[key])
-            if value is None:
-                del attrs[key]
-            else:
-                attrs[key] = value
-
-    clean(safe.graph)
+    make_safe(safe.graph)
     for _, attrs in safe.nodes(data=True):
-        clean(attrs)
+        make_safe(attrs)
     for _, _, attrs in safe.edges(data=True):
-        clean(attrs)
+        make_safe(attrs)
     return safe
+
+
+def make_safe(attrs: dict[str, Any]) -> dict[str, Any]:
+    """`attrs` with every value str, int, float or bool (`graph_to_attrs_safe`), in place."""
+    for key in list(attrs):
+        value = _safe_value(attrs[key])
+        if value is None:
+            del attrs[key]
+        else:
+            attrs[key] = value
+    return attrs
 
 
 def _safe_value(value: Any) -> str | int | float | bool | None:
