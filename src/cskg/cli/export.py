@@ -57,8 +57,7 @@ def _add_budget(parser: argparse.ArgumentParser, exempt: str) -> None:
         type=parse_size,
         default=format_size(DEFAULT_BUDGET),
         metavar="SIZE",
-        help=f"refuse when building the graph would take more memory than this, e.g. 4G; "
-        f"{exempt}",
+        help=f"refuse when building the graph would take more memory than this, e.g. 4G; {exempt}",
     )
 
 
