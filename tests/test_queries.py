@@ -283,7 +283,8 @@ def test_label_lookup_finds_miit_and_the_misspelt_loongson(dataset: ox.Store) ->
         for row in select(dataset, "entity-by-label").rows
     }
     assert ("工业和信息化部", "https://w3id.org/cskg/id/agency/miit") in found
-    assert ("Loongsun", "https://w3id.org/cskg/id/enterprise/loongson-technology") in found
+    misspelt = "Loongsun Technology Co., Ltd."
+    assert (misspelt, "https://w3id.org/cskg/id/enterprise/loongson-technology") in found
 
 
 def test_realised_claims_have_their_shortcut(dataset: ox.Store) -> None:
