@@ -35,7 +35,13 @@ from typing import Any
 import pyoxigraph as ox
 
 from cskg.build.partition import base_of, group_data, paper_local, target_nodes
-from cskg.build.sources import data_graph_for, parse_file, source_files, stamp_version
+from cskg.build.sources import (
+    data_graph_for,
+    parse_file,
+    serialized,
+    source_files,
+    stamp_version,
+)
 from cskg.vocab import (
     GRAPH_CURATION,
     GRAPH_DOCUMENT,
@@ -282,7 +288,6 @@ def keyed_lines(pairs: list[tuple[Key, ox.Quad]]) -> list[str]:
 
 def serialized_lines(quads: list[ox.Quad]) -> list[str]:
     """The N-Quads line of each quad, in order, without its newline."""
-    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-    assert data is not None
+    data = serialized(quads, ox.RdfFormat.N_QUADS)
     # split on newlines only: a literal may hold other line separators (U+2028) as they are
     return data.decode("utf-8").split("\n")[:-1]
