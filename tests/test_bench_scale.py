@@ -75,6 +75,21 @@ def test_the_build_table_gives_each_steps_time_and_memory() -> None:
     assert unrecorded.build_peak_mb == 120.0 and recorded.build_peak_mb == 2_200.0
 
 
+def test_the_build_table_sets_the_store_step_against_the_raw_loader() -> None:
+    """The store step's rate (quads of the N-Quads a second) beside pyoxigraph's own bulk
+    loader's on the same file, and their ratio; a dash where the loader was not measured."""
+    unmeasured = _point(1, 0.5, 120.0, {})
+    measured = _point(1000, 300.0, 900.0, {})
+    measured.steps["store"], measured.store_floor_rate = 50.0, 40_000.0
+    text = ScaleReport([unmeasured, measured], runs=1).to_markdown()
+    assert "| raw store loader | store rate | store / loader |" in text
+    # 5,000,000 quads in 50 s: 100 k/s, 2.5 times the loader's 40 k/s
+    assert measured.store_rate == 100_000.0
+    assert _build_row(text, 1000)[-3:] == ["40 k/s", "100 k/s", "2.50"]
+    rate = f"{unmeasured.triples / unmeasured.steps['store'] / 1000:,.0f} k/s"
+    assert _build_row(text, 1)[-3:] == ["—", rate, "—"]
+
+
 def test_memory_and_time_targets_from_the_figures() -> None:
     """The peak at 1,000 papers against 2 GB; from 1,000 to 10,000 papers the peak within 1.2x
     and the time within 11x; each only when its sizes were measured."""

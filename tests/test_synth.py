@@ -197,6 +197,7 @@ def test_bench_scale_one(bench_everything: ScaleReport) -> None:
     assert point.papers == 1 and point.triples > 4000
     assert all(point.steps[s] > 0 for s in ("load", "reason", "validate", "write", "store"))
     assert point.peak_mb > 10 and point.floor_rate > 0 and point.load_rate > 0
+    assert point.store_floor_rate > 0 and point.store_rate > 0  # the raw loader ran too
     names = {q.name for q in load_library(ROOT / "queries")}
     assert set(point.queries["oxigraph"]) == names
     assert set(point.queries["oxigraph-memory"]) == names and point.memory_load > 0
