@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import textwrap
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,14 @@ def named_quads(store, subject=None, predicate=None, obj=None, graph=None) -> li
         for quad in store.quads_for_pattern(subject, predicate, obj, graph)
         if not isinstance(quad.graph_name, ox.DefaultGraph)
     ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The test files with the most slow tests first (a stable sort: each file's tests keep
+    their order). Each worker process runs whole files (`--dist loadfile`), handed out in
+    this order: a slow file handed out last would keep one worker busy while the other waits."""
+    slow = Counter(item.path for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.path])
 
 
 MINI_ONTOLOGY = """\

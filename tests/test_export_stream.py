@@ -88,6 +88,7 @@ def test_the_streamed_paper_is_the_networkx_writers(
     assert_same_as_networkx(release, fmt, OPTIONS[options], tmp_path / f"graph.{fmt}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", STREAMING_FORMATS)
 @pytest.mark.parametrize("options", ["default", "include"])
 def test_the_streamed_corpus_is_the_networkx_writers(
@@ -126,6 +127,7 @@ def test_standard_output_is_the_file(release: Path, tmp_path: Path) -> None:
     assert parsed("graphml", done.stdout) == parsed("graphml", out.read_bytes())
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_the_corpus(corpora: dict[int, Path], tmp_path: Path) -> None:
     """Peak memory of the streamed edge list, from 1 to 10 papers, grows by a fraction of what
     the networkx graph of the same releases (written as node-link JSON) grows by."""

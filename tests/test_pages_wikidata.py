@@ -667,6 +667,7 @@ def test_the_ontology_page_has_contents_domains_ranges_and_constraints(
 # -- the static site ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_static_site_has_the_same_pages(release: Path, tmp_path: Path) -> None:
     from cskg.web.static_site import publish
 

@@ -270,6 +270,7 @@ def library_answers(release: Path) -> Iterator[list[tuple[str, Result, str]]]:
         yield answers
 
 
+@pytest.mark.slow
 def test_every_printed_name_reads_back_as_its_iri(release, library_answers):
     assert len(library_answers) == len(list((REPO / "queries").glob("*.rq")))
     printed: dict[str, str] = {}

@@ -63,6 +63,7 @@ def id_iris(release: Path) -> set[str]:
     return {row["i"].value for row in rows}
 
 
+@pytest.mark.slow
 def test_a_document_in_every_format_for_every_resource(site: Path, release: Path) -> None:
     iris = id_iris(release)
     assert len(iris) > 100
@@ -190,6 +191,7 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 def test_publishing_again_gives_the_same_site(site: Path, release: Path, tmp_path: Path) -> None:
     from cskg.web.static_site import publish
 
@@ -204,6 +206,7 @@ def test_publishing_again_gives_the_same_site(site: Path, release: Path, tmp_pat
     assert (again.out.stat().st_mode & 0o777) == 0o777 & ~umask
 
 
+@pytest.mark.slow
 def test_a_failed_publish_leaves_the_previous_site(
     release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -114,6 +114,7 @@ def test_library_is_the_cases():
     assert len(NAMES) >= 35  # 37 library queries today (rules a shape states live in the shapes)
 
 
+@pytest.mark.slow
 @pytest.mark.virtuoso
 @pytest.mark.parametrize("fixture", ["gsp_store", "update_store"])
 def test_every_graph_has_the_release_count(request, release, fixture):
@@ -330,6 +331,7 @@ def big_release(folder: Path, triples: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch", [None, 40_000])
 @pytest.mark.virtuoso
 def test_a_large_graph_is_pushed_in_requests_sent_once(tmp_path, batch):

@@ -60,6 +60,7 @@ def test_the_header_says_the_class_once() -> None:
         parse_query_text("# scale: huge\nASK {}\n", Path("b.rq"))
 
 
+@pytest.mark.slow
 def test_entity_centred_answers_do_not_grow(
     corpora: dict[int, dict[str, Result]], release: Path
 ) -> None:
@@ -155,6 +156,7 @@ def test_the_class_tables_and_targets_come_from_the_figures() -> None:
     )
 
 
+@pytest.mark.slow
 def test_bench_scale_measures_both_classes_against_the_floor(release: Path) -> None:
     """At 1 and 2 papers (the paper among them): every query timed on cskg's path and raw
     pyoxigraph, its rows counted, and the class tables made of those figures."""

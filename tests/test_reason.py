@@ -79,6 +79,7 @@ def test_unknown_engine(mini_root):
         infer(merged(mini_root), "hermit")
 
 
+@pytest.mark.slow
 def test_engines_agree_on_real_data():
     graph = merged(REAL_ROOT)
     timings, results = {}, {}

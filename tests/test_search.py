@@ -432,6 +432,7 @@ def test_cli_search(capsys: pytest.CaptureFixture[str], release: Path, expected:
 # -- `cskg bench --pages` ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bench_pages_times_each_kind_on_both_releases() -> None:
     """The paper's release and one synthetic paper's, each served and asked every kind of page;
     the report states each figure it measured, and the index's."""
@@ -527,6 +528,7 @@ def browser_results(browser, url: str, text: str) -> list[tuple[str, str]]:
     ]
 
 
+@pytest.mark.slow
 def test_every_static_page_kind_has_the_search_box(site: Path) -> None:
     """The published pages' box leads to search.html, and search.html loads the script and
     names the index file, both in the site."""

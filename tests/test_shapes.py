@@ -238,6 +238,7 @@ def test_every_shape_is_named_documented_and_has_a_message(shapes: Graph) -> Non
 # -- The real data conforms -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_real_data_conforms(baseline: dict[str, list[Result]], engine: str) -> None:
     assert baseline[engine] == []

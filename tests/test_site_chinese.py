@@ -225,6 +225,7 @@ def _copies(site) -> Iterator[tuple[object, dict]]:
             yield page, params
 
 
+@pytest.mark.slow
 def test_every_page_renders_with_every_string_translated(site) -> None:
     """Every copy of every page (each resource, each instance list, …), on the server (with and
     without a kept language) and in the static site, through `LinkedData.render`: a strict
@@ -579,6 +580,7 @@ def published(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     ).out
 
 
+@pytest.mark.slow
 def test_the_chinese_pages_mirror_the_english_ones(published: Path) -> None:
     zh = published / "zh"
     english = {
@@ -591,6 +593,7 @@ def test_the_chinese_pages_mirror_the_english_ones(published: Path) -> None:
     assert not (zh / "static").exists() and not (zh / "dumps").exists()
 
 
+@pytest.mark.slow
 def test_the_chinese_pages_have_no_english_interface_and_links_stay_inside(published: Path) -> None:
     zh = published / "zh"
     pages = sorted(zh.rglob("*.html"))

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from cskg.build import stream
+from cskg.build import stream, write
 from cskg.build.engines import engine_set
 from cskg.build.partition import paper_local, split_parts
 from cskg.build.pipeline import build, build_in_memory
@@ -102,6 +104,8 @@ def test_the_streamed_release_is_the_defined_one_whatever_the_batches(
     corpus: Path, expected: tuple[bytes, str], tmp_path: Path, batch_quads: int, monkeypatch
 ) -> None:
     monkeypatch.setattr(stream, "BATCH_QUADS", batch_quads)
+    if batch_quads == 1:  # and the store loaded in calls of an odd size: the first call ends
+        monkeypatch.setattr(write, "STORE_CHUNK", 10_001)  # with a quad, its copy in the next
     index = stream.index_sources(corpus)
     batches = len(index.batches)
     result = build(corpus, tmp_path / "dist", allow_invalid=True)
@@ -125,6 +129,8 @@ def test_the_streamed_release_is_the_defined_one_whatever_the_batches(
     reference = ox.Store()
     reference.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
     assert set(store) == set(reference)
+    if batch_quads == 1:
+        assert 2 * len(quads) > write.STORE_CHUNK  # in several calls
 
 
 def test_the_shared_quads_are_written_once_and_the_links_join_papers(
@@ -159,17 +165,32 @@ def test_a_release_that_does_not_conform_is_not_written(corpus: Path, tmp_path: 
     assert [p.name for p in tmp_path.iterdir()] == ["bad"]  # no staging or runs left behind
 
 
+#: the build with one paper a batch, in a process of its own: its peaks do not include what
+#: the test process holds (the build's forked workers would count those pages as theirs)
+_BUILD_ONE_PAPER_A_BATCH = """
+import json, sys
+from pathlib import Path
+from cskg.build import stream
+from cskg.build.pipeline import build
+stream.BATCH_QUADS = 1
+result = build(Path(sys.argv[1]), Path(sys.argv[2]))
+print(json.dumps({"written": result.written, "memory": result.memory}))
+"""
+
+
 def test_memory_is_set_by_the_batch_not_by_the_corpus(tmp_path: Path, monkeypatch) -> None:
-    """Eight times the papers, one paper a batch: the build's peak (this process and its two
+    """Eight times the papers, one paper a batch: the build's peak (its process and its two
     worker processes, `build.json`'s figures) grows far less than the corpus."""
     from cskg.lab.synth import synth
 
-    monkeypatch.setattr(stream, "BATCH_QUADS", 1)
+    monkeypatch.setattr(stream, "BATCH_QUADS", 1)  # as in the child, to count its batches
     peaks = {}
     for papers in (6, 48):
-        synth(ROOT, tmp_path / f"corpus-{papers}", papers, seed=0)
-        result = build(tmp_path / f"corpus-{papers}", tmp_path / f"dist-{papers}")
-        index = stream.index_sources(tmp_path / f"corpus-{papers}")
-        assert result.written and len(index.batches) == papers
-        peaks[papers] = result.memory
+        corpus, dist = tmp_path / f"corpus-{papers}", tmp_path / f"dist-{papers}"
+        synth(ROOT, corpus, papers, seed=0)
+        command = [sys.executable, "-c", _BUILD_ONE_PAPER_A_BATCH, str(corpus), str(dist)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        result = json.loads(done.stdout.splitlines()[-1])
+        assert result["written"] and len(stream.index_sources(corpus).batches) == papers
+        peaks[papers] = result["memory"]
     assert max(peaks[48].values()) < 1.3 * max(peaks[6].values()), peaks

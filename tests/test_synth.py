@@ -34,6 +34,7 @@ def corpus10(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_ten_papers_conform_and_build(corpus10: Path, tmp_path: Path) -> None:
     result = build(corpus10, tmp_path / "dist")
     assert result.conforms, result.report.to_text()
@@ -189,6 +190,7 @@ def bench_least() -> ScaleReport:
     return run_scale(ROOT, [1], runs=1, rdflib_max=0, publish_max=0, push_max=0, memory_max=0)
 
 
+@pytest.mark.slow
 def test_bench_scale_one(bench_everything: ScaleReport) -> None:
     from cskg.lab.bench import _ms
     from cskg.query.library import load_library
@@ -223,6 +225,7 @@ def test_bench_scale_one(bench_everything: ScaleReport) -> None:
         assert cell == f"{_ms(wall)}, {peak:,.0f} MB"
 
 
+@pytest.mark.slow
 def test_bench_scale_leaves_out_what_is_beyond_its_limits(bench_least: ScaleReport) -> None:
     from cskg.lab import virtuoso
 

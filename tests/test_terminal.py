@@ -92,6 +92,7 @@ def parts_of(root: Path) -> int:
 # -- progress ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_20_paper_build_shows_progress_every_second_on_a_terminal(corpus, tmp_path):
     code, chunks = on_pty([*CSKG, "--root", str(corpus), "build", "--out", str(tmp_path / "d")])
     text = b"".join(data for _, data in chunks).decode("utf-8")
@@ -127,6 +128,7 @@ def test_a_20_paper_build_shows_progress_every_second_on_a_terminal(corpus, tmp_
     assert live and max(display_width(piece) - 3 for piece in live) < 80
 
 
+@pytest.mark.slow
 def test_the_same_build_piped_or_quiet_shows_no_live_line(corpus, tmp_path):
     piped = subprocess.run(
         [*CSKG, "--root", str(corpus), "build", "--out", str(tmp_path / "d")],
@@ -155,6 +157,7 @@ def test_the_same_build_piped_or_quiet_shows_no_live_line(corpus, tmp_path):
     assert len(lines_kept(text)) == 1 and text.startswith("cskg: ")
 
 
+@pytest.mark.slow
 def test_publish_counts_its_pages_on_a_terminal_and_not_when_piped(release, tmp_path):
     site = tmp_path / "site"
     argv = [*CSKG, "--dist", str(release), "publish", "--base", "http://x.example/", "--out"]

@@ -93,6 +93,7 @@ def test_engines_agree_on_invalid_fixtures(mini_root, name):
         assert (None, SH.property, node) in shapes
 
 
+@pytest.mark.slow
 def test_engines_agree_on_real_data():
     data, shapes = data_and_shapes(REAL_ROOT)
     reports, timings = {}, {}

@@ -518,6 +518,7 @@ def test_every_interface_string_of_the_query_page_is_translated(release: Path) -
 # -- cskg publish -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_published_query_page_has_no_endpoint_and_links_the_queries(
     release: Path, tmp_path: Path, browser: webdriver.Chrome
 ) -> None:
