@@ -2,15 +2,16 @@
 more than memory holds.
 
 Each batch of the build writes its lines (N-Quads behind a sort key, or terms) sorted, as one
-run; the runs are then read back together in order (`heapq.merge`, one line of each run in
-memory at a time). Lines are compared as strings, so a key is written fixed-width.
+run; the runs are then read back together in order (`merge`, one line of each run in memory at a
+time). Lines are compared as strings, so a key is written fixed-width.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
 
 class Runs:
@@ -33,7 +34,7 @@ class Runs:
         files = [path.open(encoding="utf-8", newline="\n") for path in self.paths]
         try:
             previous = None
-            for line in heapq.merge(*files):
+            for line in merge(files):
                 if not (unique and line == previous):
                     yield line
                 previous = line
@@ -47,3 +48,29 @@ class Runs:
     def count_unique(self) -> int:
         """How many distinct lines the runs hold (they are deleted)."""
         return sum(1 for _ in self.merged(unique=True))
+
+
+def merge(files: Sequence[TextIO]) -> Iterator[str]:
+    """The lines of the sorted `files`, in order. A batch's keys are mostly a range of their
+    own (its files' graphs), so the run holding the least line is read on while its lines stay
+    below every other run's next one: a comparison a line, where `heapq.merge` pays a step of
+    its heap, whose depth grows with the number of runs."""
+    heads = [(line, n) for n, file in enumerate(files) if (line := file.readline())]
+    heapq.heapify(heads)
+    while len(heads) > 1:
+        line, n = heads[0]
+        file = files[n]
+        # the second least head is one of the root's two children
+        bound = heads[1][0] if len(heads) == 2 or heads[1] < heads[2] else heads[2][0]
+        while line <= bound:
+            yield line
+            line = file.readline()
+            if not line:
+                heapq.heappop(heads)
+                break
+        else:
+            heapq.heapreplace(heads, (line, n))
+    if heads:
+        line, n = heads[0]
+        yield line
+        yield from files[n]
