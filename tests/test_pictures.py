@@ -13,22 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from matplotlib.colors import to_hex
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.text import Text
 
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-
-from matplotlib.colors import to_hex  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
-
-from cskg.draw.charts import plot_market, plot_mix  # noqa: E402
-from cskg.draw.figure import CLOSING, OPENING, Chart, cjk_font, pyplot, rc, wrap  # noqa: E402
-from cskg.draw.impact import plot_impact  # noqa: E402
-from cskg.draw.routing import Box  # noqa: E402
-from cskg.query.engines import EmbeddedStore  # noqa: E402
-from cskg.query.results import compact  # noqa: E402
-from cskg.style import MODALITY_STYLES, STATED, class_colour, modality_style, rgb  # noqa: E402
-from cskg.vocab import PAPER_DOI  # noqa: E402
+from cskg.draw.charts import plot_market, plot_mix
+from cskg.draw.figure import CLOSING, OPENING, Chart, cjk_font, styled, wrap
+from cskg.draw.impact import plot_impact
+from cskg.draw.routing import Box
+from cskg.query.engines import EmbeddedStore
+from cskg.query.results import compact
+from cskg.style import MODALITY_STYLES, STATED, class_colour, modality_style, rgb
+from cskg.vocab import PAPER_DOI
 
 LAW = "policy:cybersecurity-law-draft"
 LATIN = re.compile(r"[A-Za-z]")
@@ -151,7 +147,6 @@ def test_impact_edges_clear_of_boxes_in_a_synthetic_release(
         assert len(chart.layout["nodes"]) > 2 * len(paper.layout["nodes"])
         assert_routed_clear_of_boxes(chart)
         assert_no_text_cut(chart)
-        pyplot().close(chart.figure)
 
 
 # -- text inside the figure ------------------------------------------------------------------
@@ -162,7 +157,7 @@ def drawn_texts(chart: Chart) -> tuple[list[Text], Any]:
     non-empty text artist, less the tick labels of ticks outside their axis' view (matplotlib
     keeps those artists but does not draw them)."""
     fig = chart.figure
-    with pyplot().rc_context(rc(chart.lang)):
+    with styled(chart.lang):
         fig.savefig(io.BytesIO(), format="png", dpi=100)
     renderer = fig.canvas.get_renderer()
     undrawn: set[int] = set()

@@ -16,22 +16,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle  # noqa: E402
-
-from cskg.cli import main  # noqa: E402
-from cskg.draw.charts import plot_market, plot_mix  # noqa: E402
-from cskg.draw.figure import cjk_font, save  # noqa: E402
-from cskg.draw.impact import plot_impact  # noqa: E402
-from cskg.query.engines import EmbeddedStore  # noqa: E402
-from cskg.query.results import compact  # noqa: E402
-from cskg.release import Release  # noqa: E402
-from cskg.style import modality_style  # noqa: E402
-from cskg.vocab import CONCEPT  # noqa: E402
+from cskg.cli import main
+from cskg.draw.charts import plot_market, plot_mix
+from cskg.draw.figure import cjk_font, save
+from cskg.draw.impact import plot_impact
+from cskg.query.engines import EmbeddedStore
+from cskg.query.results import compact
+from cskg.release import Release
+from cskg.style import modality_style
+from cskg.vocab import CONCEPT
 
 PREFIXES = """
 PREFIX cskg: <https://w3id.org/cskg/ontology#>
@@ -422,3 +418,42 @@ def test_cli_as_a_process(release, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(tmp_path / "impact.svg"), str(tmp_path / "impact.png")]
     assert svg_title(tmp_path / "impact.svg") == "Policies, events and what they led to"
+
+
+#: draws every picture in a process of its own, then says what matplotlib holds: whether pyplot
+#: was imported, the backend as set (unchosen, unless something chose one), and how many of the
+#: figures are still alive once the charts are dropped
+_DRAW_AND_DROP = """
+import gc, sys, weakref
+import matplotlib
+from cskg.draw.charts import plot_market, plot_mix
+from cskg.draw.figure import save
+from cskg.draw.impact import plot_impact
+
+charts = [plot(sys.argv[1]) for plot in (plot_market, plot_mix, plot_impact)]
+files = [path for chart in charts for path in save(chart, sys.argv[2] + "/" + chart.kind)]
+alive = [weakref.ref(chart.figure) for chart in charts]
+del charts
+gc.collect()
+backend = dict.__getitem__(matplotlib.rcParams, "backend")
+print("matplotlib.pyplot" in sys.modules, backend is matplotlib.rcsetup._auto_backend_sentinel)
+print(sum(ref() is not None for ref in alive), len(files))
+"""
+
+
+def test_pictures_are_figures_of_their_own(release, tmp_path):
+    """Drawing leaves matplotlib's global state alone: pyplot is never imported (it would hold
+    every figure until closed, and warn past 20 in a notebook or a server), no backend is
+    chosen for the process, and a dropped chart's figure is freed."""
+    done = subprocess.run(
+        [sys.executable, "-c", _DRAW_AND_DROP, str(release), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "DISPLAY")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "0", "6"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"{kind}.{suffix}" for kind in ("impact", "market", "mix") for suffix in ("png", "svg")
+    ]

@@ -21,9 +21,9 @@ from cskg.draw.figure import (
     capital,
     colours,
     effective_lang,
-    pyplot,
-    rc,
+    new_figure,
     source_note,
+    styled,
 )
 from cskg.errors import CskgError
 from cskg.release import Release, local_name
@@ -118,16 +118,14 @@ def plot_market(dist: Path, *, lang: str = "en") -> Chart:
     """
     lang = effective_lang(lang)
     cells, labels = _read_tables(Path(dist), ["table-1", "table-3"], lang)
-    plt = pyplot()
     text = TEXT[lang]
     market = _Market(cells, labels)
     areas, years = market.areas, market.years
     actual_years = sorted({c.year for c in cells if local_name(c.status) == "actual"})
     title = text["market_title"].format(first=years[0], last=years[-1])
-    with plt.rc_context(rc(lang)):
-        fig, (ax_size, ax_growth) = plt.subplots(
-            2, 1, sharex=True, figsize=(10, 8), height_ratios=[3, 2], layout="constrained"
-        )
+    with styled(lang):
+        fig = new_figure(figsize=(10, 8), layout="constrained")
+        ax_size, ax_growth = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
         size_axes = {areas[0]: ax_size}
         for area in areas[1:]:
             size_axes[area] = ax_size.twinx()
@@ -298,7 +296,6 @@ def plot_mix(dist: Path, *, lang: str = "en") -> Chart:
     """
     lang = effective_lang(lang)
     cells, labels = _read_tables(Path(dist), ["table-2", "table-4"], lang)
-    plt = pyplot()
     text = TEXT[lang]
     series: dict[tuple[str, str, str], list[tuple[int, float]]] = defaultdict(list)
     by_bar: dict[tuple[str, str, int], dict[str, Cell]] = defaultdict(dict)
@@ -326,8 +323,9 @@ def plot_mix(dist: Path, *, lang: str = "en") -> Chart:
         x += 1.0
 
     title = text["mix_title"]
-    with plt.rc_context(rc(lang)):
-        fig, ax = plt.subplots(figsize=(9, 6.5), layout="constrained")
+    with styled(lang):
+        fig = new_figure(figsize=(9, 6.5), layout="constrained")
+        ax = fig.subplots()
         top = _draw_mix_bars(ax, by_bar, bars, positions, segments, colour, labels)
         _mix_axes(ax, cells, bars, positions, labels, text)
         ax.set_ylim(0, top * 1.02)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import warnings
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -192,25 +193,31 @@ def effective_lang(lang: str) -> str:
     return lang
 
 
-def rc(lang: str) -> dict[str, Any]:
-    rc: dict[str, Any] = {
+def styled(lang: str) -> AbstractContextManager[Any]:
+    """matplotlib's settings for a picture in `lang`, while it is drawn and saved."""
+    import matplotlib
+
+    settings: dict[Any, Any] = {  # rcParams by name
         "svg.hashsalt": "cskg",  # stable element ids: the same data gives the same SVG
         "font.size": 10,
         "axes.spines.top": False,
     }
     if lang == "zh":
-        rc["font.family"] = ["sans-serif"]
-        rc["font.sans-serif"] = [cjk_font(), "DejaVu Sans"]
-    return rc
+        settings["font.family"] = ["sans-serif"]
+        settings["font.sans-serif"] = [cjk_font(), "DejaVu Sans"]
+    return matplotlib.rc_context(settings)
 
 
-def pyplot() -> Any:
-    import matplotlib
+def new_figure(**options: Any) -> Figure:
+    """A figure of its own, drawn by Agg, made in `styled`. Not pyplot's: pyplot keeps every
+    figure it makes until it is closed (a server or a notebook drawing chart after chart would
+    hold them all), and choosing its backend would change the process's (a notebook's own)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # files only, never a display
-    import matplotlib.pyplot as plt
-
-    return plt
+    figure = Figure(**options)
+    FigureCanvasAgg(figure)
+    return figure
 
 
 def source_note(fig: Figure, note: str) -> None:
@@ -238,9 +245,8 @@ def save(chart: Chart, stem: Path, *, dpi: int = 150) -> list[Path]:
     if stem.suffix in (".svg", ".png"):
         stem = stem.with_suffix("")
     stem.parent.mkdir(parents=True, exist_ok=True)
-    plt = pyplot()
     written = []
-    with plt.rc_context(rc(chart.lang)):
+    with styled(chart.lang):
         for suffix in (".svg", ".png"):
             path = stem.with_suffix(suffix)
             metadata: dict[str, Any] = {"Title": chart.title}
@@ -312,7 +318,7 @@ def wrap(label: str, width: int) -> str:
 def fit_width(fig: Figure, text: Text, margin: float = 0.01) -> None:
     """Wrap `text` (a line of the figure) until it fits the figure's width, less `margin` (a
     fraction of it) at each side."""
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg's (`new_figure`)
     room = fig.bbox.width * (1 - 2 * margin)
     whole = text.get_text()
     width = _columns(whole)

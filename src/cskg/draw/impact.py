@@ -22,8 +22,8 @@ from cskg.draw.figure import (
     effective_lang,
     fit_width,
     modality_names,
-    pyplot,
-    rc,
+    new_figure,
+    styled,
     wrap,
 )
 from cskg.draw.routing import GAP_MARGIN, Box, Grid, lanes_needed, route
@@ -193,10 +193,9 @@ def plot_impact(
     graph, dates, date_source, modalities = _impact_graph(Path(dist), lang, scope, start)
     text = TEXT[lang]
     layout = _layout(graph, dates, date_source, text, lang)
-    plt = pyplot()
     title = text["impact_title"]
-    with plt.rc_context(rc(lang)):
-        fig = plt.figure(figsize=(layout.width, layout.figure_height))
+    with styled(lang):
+        fig = new_figure(figsize=(layout.width, layout.figure_height))
         ax = fig.add_axes(
             (
                 0,
